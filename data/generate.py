@@ -1,0 +1,117 @@
+"""Writes the project's own small data sets (deterministic; rerun to regenerate):
+
+- ``sentiment/train.tsv``, ``sentiment/test.tsv``: Korean movie-review-like sentences, ``id text label``
+  (1 positive, 0 negative), composed from hand-written phrases.
+- ``ner/train.conll``, ``ner/dev.conll``: Korean sentences as morphemes in CoNLL columns
+  ``token POS tag`` with BIO tags for PER, LOC, ORG and DAT.
+
+    python data/generate.py
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def has_final_consonant(word: str) -> bool:
+    last = word[-1]
+    return "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
+
+
+def topic(word: str) -> str:
+    return word + ("은" if has_final_consonant(word) else "는")
+
+
+SUBJECTS = ["영화", "배우", "연기", "스토리", "음악", "연출", "결말", "각본", "주인공", "영상미", "대사", "액션", "전개", "감독"]
+INTROS = ["오늘 본", "친구랑 본", "주말에 본", "어제 본", "극장에서 본", "가족과 함께 본", "혼자 본", "기대하고 본", ""]
+ADVERBS = ["너무", "정말", "진짜", "완전", "꽤", "생각보다", "역시", "무척"]
+POSITIVE = ["좋았어요", "최고였다", "감동적이었습니다", "재미있네요", "훌륭했다", "멋졌어요", "인상적이었다",
+            "마음에 들었다", "따뜻했어요", "신선했다", "아름다웠다", "유쾌했어요"]
+NEGATIVE = ["지루했다", "별로였어요", "실망스러웠다", "최악이다", "어색했어요", "뻔했다", "엉성했다",
+            "유치했어요", "답답했다", "아까웠다", "산만했어요", "억지스러웠다"]
+POS_TAILS = ["", " 강추합니다", " 또 보고 싶다", " ㅋㅋ", "!!", " 추천해요", " 10점 만점에 10점", "~"]
+NEG_TAILS = ["", " 돈이 아깝다", " 시간 낭비", " ㅡㅡ", "...", " 비추", " 1점도 아깝다", " 졸았다"]
+
+
+def review(rng: random.Random, positive: bool) -> str:
+    intro = rng.choice(INTROS)
+    subject = rng.choice(SUBJECTS)
+    phrase = rng.choice(POSITIVE if positive else NEGATIVE)
+    tail = rng.choice(POS_TAILS if positive else NEG_TAILS)
+    text = f"{intro} {topic(subject)} {rng.choice(ADVERBS)} {phrase}{tail}".strip()
+    if rng.random() < 0.3:  # a second clause, sometimes with the opposite feeling ("but")
+        other = rng.choice(SUBJECTS)
+        if rng.random() < 0.5:
+            text += f" {topic(other)} {rng.choice(POSITIVE if positive else NEGATIVE)}"
+        else:
+            text = f"{topic(other)} {rng.choice(NEGATIVE if positive else POSITIVE)} 하지만 " + text
+    return text
+
+
+def write_sentiment(path: Path, rows: int, seed: int, first_id: int) -> None:
+    rng = random.Random(seed)
+    lines = ["id\ttext\tlabel"]
+    for i in range(rows):
+        positive = rng.random() < 0.5
+        lines.append(f"{first_id + i}\t{review(rng, positive)}\t{int(positive)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+PEOPLE = [["김", "민수"], ["이", "서연"], ["박", "지훈"], ["최", "유진"], ["정", "하늘"], ["강", "도윤"], ["윤", "수아"], ["장", "민재"]]
+PLACES = [["서울"], ["부산"], ["대전"], ["광주"], ["제주도"], ["인천"], ["강릉"], ["전주"], ["대구"]]
+ORGS = [["삼성", "전자"], ["한국", "은행"], ["서울", "대학교"], ["국립", "중앙", "박물관"], ["현대", "자동차"], ["대한", "축구", "협회"], ["카카오"]]
+DATES = [["2024", "년", "3", "월"], ["어제"], ["지난", "주"], ["5", "월", "10", "일"], ["올해"], ["2023", "년"], ["내일"]]
+POS_OF = {"년": "NNB", "월": "NNB", "일": "NNB", "주": "NNG", "지난": "VV+ETM"}
+
+TEMPLATES = [
+    "{PER} 는/JX {DAT} {LOC} 에서/JKB {ORG} 관계자/NNG 를/JKO 만났/VV+EP 다/EF ./SF",
+    "{ORG} 는/JX {DAT} {LOC} 에/JKB 새/MM 공장/NNG 을/JKO 열/VV 었/EP 다/EF ./SF",
+    "{PER} 씨/NNB 가/JKS {LOC} 으로/JKB 떠났/VV+EP 다/EF ./SF",
+    "{DAT} {PER} 는/JX {ORG} 에/JKB 입사/NNG 하/XSV 였/EP 다/EF ./SF",
+    "{LOC} 의/JKG 날씨/NNG 는/JX {DAT} 맑/VA 았/EP 다/EF ./SF",
+    "{ORG} 와/JC {ORG} 가/JKS {DAT} 협약/NNG 을/JKO 맺/VV 었/EP 다/EF ./SF",
+    "{PER} 와/JC {PER} 는/JX {LOC} 에서/JKB 자랐/VV+EP 다/EF ./SF",
+    "오늘/NNG 은/JX 비/NNG 가/JKS 많이/MAG 왔/VV+EP 다/EF ./SF",
+]
+
+
+def entity(rng: random.Random, kind: str) -> list[tuple[str, str, str]]:
+    words = rng.choice({"PER": PEOPLE, "LOC": PLACES, "ORG": ORGS, "DAT": DATES}[kind])
+    out = []
+    for i, word in enumerate(words):
+        pos = "SN" if word.isdigit() else POS_OF.get(word, "NNP" if kind != "DAT" else "NNG")
+        out.append((word, pos, ("B-" if i == 0 else "I-") + kind))
+    return out
+
+
+def sentence(rng: random.Random) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for piece in rng.choice(TEMPLATES).split():
+        if piece.startswith("{"):
+            rows.extend(entity(rng, piece[1:-1]))
+        else:
+            word, pos = piece.split("/", 1)
+            rows.append((word, pos, "O"))
+    return rows
+
+
+def write_ner(path: Path, sentences: int, seed: int) -> None:
+    rng = random.Random(seed)
+    blocks = ["\n".join("\t".join(row) for row in sentence(rng)) for _ in range(sentences)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    write_sentiment(HERE / "sentiment" / "train.tsv", 400, seed=1, first_id=1)
+    write_sentiment(HERE / "sentiment" / "test.tsv", 100, seed=2, first_id=401)
+    write_ner(HERE / "ner" / "train.conll", 300, seed=3)
+    write_ner(HERE / "ner" / "dev.conll", 80, seed=4)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""nlprnn: torchtext's declarative data pipeline (Field, Vocab, TabularDataset, BucketIterator,
+BPTTIterator) on current PyTorch, Korean-first (Kkma by default), and the RNN models it feeds."""
+
+from nlprnn.data import (
+    Batch,
+    BPTTIterator,
+    BucketIterator,
+    BucketSampler,
+    Dataset,
+    Example,
+    Field,
+    Iterator,
+    LabelField,
+    LanguageModelingDataset,
+    NestedField,
+    SequenceTaggingDataset,
+    TabularDataset,
+    TagField,
+    Vocab,
+    default_device,
+    pack,
+    unpack,
+)
+from nlprnn.errors import ConfigError, DataError, NlprnnError, TokenizerUnavailableError, VocabError
+from nlprnn.tokenizers import Tokenizer, available_tokenizers, get_tokenizer, register_tokenizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BPTTIterator", "Batch", "BucketIterator", "BucketSampler", "ConfigError", "DataError", "Dataset", "Example",
+    "Field", "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "NlprnnError",
+    "SequenceTaggingDataset", "TabularDataset", "TagField", "Tokenizer", "TokenizerUnavailableError", "Vocab",
+    "VocabError", "__version__", "available_tokenizers", "default_device", "get_tokenizer", "pack",
+    "register_tokenizer", "unpack",
+]

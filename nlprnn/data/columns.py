@@ -1,0 +1,56 @@
+"""Numeric columns: a field's ids for a whole dataset as flat arrays plus offsets (Arrow's list layout).
+
+Keeping ids flat lets a batch be gathered with a few numpy operations instead of a Python loop per
+example, and lets DataLoader workers receive the whole column cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class IdColumn:
+    """Ids of one field for every row.
+
+    ``offsets`` is None for a non-sequential field (one value per row). For a sequential field, row
+    ``i`` is ``values[offsets[i]:offsets[i+1]]``. For a nested field, ``values`` are characters,
+    ``inner`` splits them into tokens, and ``offsets`` splits tokens into rows.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray | None = None
+    inner: np.ndarray | None = None
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Tokens per row (sequential fields only)."""
+        assert self.offsets is not None, "a non-sequential column has no lengths"
+        return np.diff(self.offsets)
+
+    def row(self, i: int) -> list:
+        if self.offsets is None:
+            return self.values[i].item()
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        if self.inner is None:
+            return self.values[start:end].tolist()
+        return [self.values[self.inner[t] : self.inner[t + 1]].tolist() for t in range(start, end)]
+
+
+def list_offsets(array: pa.ListArray | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Flattened values and zero-based int64 offsets of an Arrow list array (any chunking or slicing)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    offsets = array.offsets.to_numpy().astype(np.int64)
+    flat = array.flatten()
+    return flat, offsets - offsets[0]
+
+
+def list_lengths(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Lengths of every row of an Arrow list column, as int64."""
+    import pyarrow.compute as pc
+
+    return pc.list_value_length(array).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -1,0 +1,317 @@
+"""Reading user files into Arrow string columns, with every bad row reported by file and line.
+
+Readers only split files into rows and columns; what a column means (tokens, labels, tags) is the
+fields' business. Each reader returns a ``ReadResult``: the rows as a ``pyarrow.Table`` of strings,
+the 1-based line number of every row, and the rows skipped under ``on_error="skip"`` with why.
+
+TSV is read literally: a tab separates columns, a newline ends a row, and quotes are ordinary
+characters (NSMC holds 623 documents with doubled quotes that CSV rules would mangle). Ask for
+``format="csv"`` to get CSV quoting. A UTF-8 byte-order mark and CRLF line endings are accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from nlprnn.errors import DataError
+
+OnError = Literal["raise", "skip"]
+ON_ERROR_CHOICES = ("raise", "skip")
+
+
+@dataclass
+class RowProblem:
+    """One row that was skipped, and why."""
+
+    path: str
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.problem}"
+
+
+@dataclass
+class ReadResult:
+    """Rows read from one file: string columns, their line numbers, and skipped rows."""
+
+    path: str
+    table: pa.Table
+    lines: np.ndarray
+    skipped: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.table.column_names)
+
+
+def _check_on_error(on_error: str) -> None:
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}")
+
+
+def _open_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(p, None, "file not found.", "check the path (relative paths start at the current directory).")
+    if p.is_dir():
+        raise DataError(p, None, "is a directory, not a file.", "name a file inside it.")
+    data = p.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def decode_lines(path: str | Path, on_error: str = "raise") -> tuple[list[str], list[RowProblem]]:
+    """The file's lines as text (BOM and CR stripped); undecodable lines raise or are reported."""
+    _check_on_error(on_error)
+    data = _open_bytes(path)
+    problems: list[RowProblem] = []
+    try:
+        text = data.decode("utf-8")
+        lines = text.split("\n")
+    except UnicodeDecodeError:
+        lines = []
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                problem = (
+                    f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
+                )
+                if on_error == "raise":
+                    raise DataError(
+                        path, number, problem,
+                        "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), or pass on_error='skip'.",
+                    ) from None
+                problems.append(RowProblem(str(path), number, problem))
+                lines.append("\x00INVALID")  # placeholder keeps numbering; dropped by callers
+    if lines and lines[-1] == "":
+        lines.pop()
+    if any(line.endswith("\r") for line in lines):
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines, problems
+
+
+def read_delimited(
+    path: str | Path,
+    format: Literal["tsv", "csv"] = "tsv",
+    columns: Sequence[str] | None = None,
+    skip_header: bool = True,
+    on_error: str = "raise",
+) -> ReadResult:
+    """Read a TSV (literal) or CSV (quoted) file into string columns.
+
+    ``columns`` names the columns; by default they come from the header line (``skip_header=True``)
+    or are ``column0, column1, ...``. Every row must have as many columns as the names.
+    """
+    _check_on_error(on_error)
+    lines, problems = decode_lines(path, on_error)
+    first = 0
+    header: list[str] | None = None
+    if skip_header:
+        while first < len(lines) and not lines[first].strip():
+            first += 1
+        if first == len(lines):
+            raise DataError(path, None, "the file is empty; a header line was expected.",
+                            "add the header line, or pass skip_header=False for a file with no header.")
+        header = _split(lines[first], format)
+        first += 1
+    names = list(columns) if columns is not None else header
+    if names is None:
+        sample = next((line for line in lines if line.strip()), None)
+        if sample is None:
+            raise DataError(path, None, "the file is empty.", "give a file with at least one row.")
+        names = [f"column{i}" for i in range(len(_split(sample, format)))]
+    width = len(names)
+
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    invalid = {p.line for p in problems}
+    for index in range(first, len(lines)):
+        number = index + 1
+        line = lines[index]
+        if number in invalid:
+            continue
+        if not line.strip():
+            continue  # blank lines separate nothing in a table; they are not rows
+        values = _split(line, format)
+        if len(values) != width:
+            problem = f"expected {width} columns ({', '.join(names)}) separated by {_sep_name(format)}, found {len(values)}."
+            if on_error == "raise":
+                fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
+                if format == "tsv" and '"' in line:
+                    fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
+                raise DataError(path, number, problem, fix)
+            problems.append(RowProblem(str(path), number, problem))
+            continue
+        rows.append(values)
+        numbers.append(number)
+    table = pa.table({name: pa.array([row[i] for row in rows], type=pa.string()) for i, name in enumerate(names)})
+    problems.sort(key=lambda p: p.line)
+    return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[str] | None = None) -> ReadResult | None:
+    """Arrow's multithreaded reader for a clean literal TSV; None when the file needs the careful path.
+
+    The file is clean when it decodes as UTF-8, has no CR, no blank lines and every line has the
+    header's number of tabs; anything else goes through ``read_delimited``, which locates the problem.
+    """
+    data = _open_bytes(path)
+    if b"\r" in data or b"\n\n" in data or not data.strip() or data.startswith(b"\n"):
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if len(data) and data[-1:] != b"\n":
+        ends = np.append(ends, len(data))
+    tab_positions = np.flatnonzero(raw == 9)
+    tabs = np.diff(np.searchsorted(tab_positions, ends), prepend=0)
+    if not (tabs == tabs[0]).all():
+        return None
+    lines = [data[: ends[0]].decode("utf-8", "replace")]
+    names = list(columns) if columns is not None else None
+    if skip_header:
+        header = lines[0].split("\t")
+        names = names or header
+    elif names is None:
+        names = [f"column{i}" for i in range(int(tabs[0]) + 1)]
+    if len(names) != int(tabs[0]) + 1:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if skip_header else 0),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:  # e.g. invalid UTF-8: the careful path says where
+        return None
+    start = 2 if skip_header else 1
+    return ReadResult(str(path), table, np.arange(start, start + table.num_rows, dtype=np.int64))
+
+
+def read_tsv(path: str | Path, skip_header: bool = True, columns: Sequence[str] | None = None,
+             on_error: str = "raise") -> ReadResult:
+    """Read a literal TSV: the fast Arrow path for a clean file, the careful line-by-line one otherwise."""
+    _check_on_error(on_error)
+    fast = read_tsv_fast(path, skip_header=skip_header, columns=columns)
+    if fast is not None:
+        return fast
+    return read_delimited(path, "tsv", columns=columns, skip_header=skip_header, on_error=on_error)
+
+
+def read_jsonl(path: str | Path, columns: Sequence[str], on_error: str = "raise") -> ReadResult:
+    """Read JSON Lines: one object a line; ``columns`` are the keys to keep (values become strings)."""
+    lines, problems = decode_lines(path, on_error)
+    invalid = {p.line for p in problems}
+    values: dict[str, list[str]] = {name: [] for name in columns}
+    numbers: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        if number in invalid or not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError(f"a JSON {type(record).__name__}, not an object")
+            missing = [name for name in columns if name not in record]
+            if missing:
+                raise ValueError(f"missing key(s) {', '.join(map(repr, missing))}")
+        except ValueError as error:
+            problem = f"not a usable JSON object: {error}."
+            if on_error == "raise":
+                raise DataError(path, number, problem, "write one JSON object with the named keys per line, or pass on_error='skip'.") from None
+            problems.append(RowProblem(str(path), number, problem))
+            continue
+        for name in columns:
+            value = record[name]
+            values[name].append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        numbers.append(number)
+    table = pa.table({name: pa.array(v, type=pa.string()) for name, v in values.items()})
+    return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def read_conll(
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    separator: str | None = None,
+    on_error: str = "raise",
+) -> ReadResult:
+    """Read a CoNLL column file: one token a line, a blank line between sentences, ``-DOCSTART-`` skipped.
+
+    Returns one row per sentence with a list-of-strings column per CoNLL column; ``lines`` holds the
+    line of each sentence's first token. ``separator`` None splits on tabs if the first token line
+    has one, else on runs of whitespace. Every token line must have the same number of columns.
+    """
+    lines, problems = decode_lines(path, on_error)
+    invalid = {p.line for p in problems}
+    width: int | None = len(columns) if columns is not None else None
+    sentences: list[list[list[str]]] = []
+    numbers: list[int] = []
+    current: list[list[str]] = []
+    current_line = 0
+    bad_sentence = False
+
+    def close() -> None:
+        nonlocal current, bad_sentence
+        if current and not bad_sentence:
+            sentences.append(current)
+            numbers.append(current_line)
+        current, bad_sentence = [], False
+
+    for number, line in enumerate(lines, start=1):
+        if number in invalid:
+            bad_sentence = True
+            continue
+        if not line.strip():
+            close()
+            continue
+        if line.startswith("-DOCSTART-"):
+            continue
+        if separator is None:
+            separator = "\t" if "\t" in line else ""
+        parts = line.split(separator) if separator else line.split()
+        if width is None:
+            width = len(parts)
+        if len(parts) != width:
+            problem = f"expected {width} columns, found {len(parts)}."
+            if on_error == "raise":
+                raise DataError(path, number, problem,
+                                "give every token line the same columns (token, ..., tag), or pass on_error='skip' to skip the sentence.")
+            problems.append(RowProblem(str(path), number, problem + " The sentence was skipped."))
+            bad_sentence = True
+            continue
+        if not current:
+            current_line = number
+        current.append(parts)
+    close()
+    if width is None:
+        raise DataError(path, None, "the file holds no token lines.", "give a CoNLL file: one token per line, a blank line between sentences.")
+    names = list(columns) if columns is not None else [f"column{i}" for i in range(width)]
+    list_type = pa.list_(pa.string())
+    table = pa.table({
+        name: pa.array([[token[i] for token in sentence] for sentence in sentences], type=list_type)
+        for i, name in enumerate(names)
+    })
+    problems.sort(key=lambda p: p.line)
+    return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def _split(line: str, format: str) -> list[str]:
+    if format == "tsv":
+        return line.split("\t")
+    return next(csv.reader([line]))
+
+
+def _sep_name(format: str) -> str:
+    return "tabs" if format == "tsv" else "commas"

@@ -1,0 +1,71 @@
+"""On-disk cache of tokenized texts, keyed by tokenizer identity and the text itself.
+
+One SQLite file per tokenizer identity (name + version + output options). Keys are hashes of the
+text, so duplicate rows are tokenized once, a second run over a file does no tokenization, and a
+killed run keeps what it had committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+STATUS_OK = 0
+STATUS_FALLBACK = 1
+
+
+def default_cache_dir() -> Path:
+    """``$NLPRNN_CACHE``, else ``$XDG_CACHE_HOME/nlprnn``, else ``~/.cache/nlprnn``."""
+    if os.environ.get("NLPRNN_CACHE"):
+        return Path(os.environ["NLPRNN_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nlprnn"
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class TokenCache:
+    """Maps text -> token list for one tokenizer identity."""
+
+    def __init__(self, identity: str, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / f"tokens-{identity}.sqlite"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tokens (key BLOB PRIMARY KEY, tokens TEXT NOT NULL, status INTEGER NOT NULL)"
+        )
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, list[str]]:
+        """Token lists for the keys that are cached."""
+        found: dict[bytes, list[str]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 900):
+            part = unique[start : start + 900]
+            marks = ",".join("?" * len(part))
+            for key, tokens in self._db.execute(f"SELECT key, tokens FROM tokens WHERE key IN ({marks})", part):
+                found[key] = json.loads(tokens)
+        return found
+
+    def put_many(self, items: Iterable[tuple[bytes, list[str], int]]) -> None:
+        """Store (key, tokens, status) rows in one transaction."""
+        rows = [(key, json.dumps(tokens, ensure_ascii=False), status) for key, tokens, status in items]
+        if not rows:
+            return
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", rows)
+        self._db.execute("COMMIT")
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,242 @@
+"""Korean morpheme analyzers: KoNLPy's Kkma (the default), Okt and Komoran, and kiwipiepy.
+
+The KoNLPy analyzers run in child processes (see ``pool.py``): parallel over all cores, bounded in
+time per text, and cached on disk (see ``cache.py``).
+
+Time bound and fallback: a text whose analysis takes longer than ``timeout`` seconds (default 10;
+Kkma's time grows exponentially with runs of one repeated jamo or syllable, e.g. ``ㅇ`` x 30) is
+analyzed again with every run of a repeated unit of 1-3 characters shortened to two repeats
+(``ㅋㅋㅋㅋㅋ`` -> ``ㅋㅋ``); if that too overruns, or the analyzer raises, the text gets whitespace
+tokens. Such rows are counted in the report (``timed_out``/``failed``) and cached with their
+fallback tokens, so a later run does not pay for them again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from tqdm.auto import tqdm
+
+from nlprnn.errors import TokenizerUnavailableError
+from nlprnn.tokenizers.base import TokenizeReport, Tokenizer, register_tokenizer
+from nlprnn.tokenizers.cache import STATUS_FALLBACK, STATUS_OK, TokenCache, text_key
+from nlprnn.tokenizers.pool import TIMED_OUT, KonlpyPool, check_java
+
+_REPEATS = re.compile(r"(.{1,3}?)\1{2,}", re.DOTALL)
+
+
+def shorten_repeats(text: str) -> str:
+    """Shorten every run of 3+ repeats of a 1-3 character unit to 2 repeats."""
+    return _REPEATS.sub(r"\1\1", text)
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class KonlpyTokenizer(Tokenizer):
+    """Shared machinery of the KoNLPy analyzers; see the module docstring for bound and fallback.
+
+    Options: ``pos`` (tokens as ``morpheme/TAG``), ``timeout`` (seconds per text), ``workers``
+    (processes for a corpus; default all cores), ``cache`` (on-disk cache; default on),
+    ``cache_dir`` (default ``~/.cache/nlprnn`` or ``$NLPRNN_CACHE``).
+    """
+
+    output_options = ("pos",)
+    version = "1"
+    #: rows each worker should have before another worker (another JVM start) pays off.
+    ROWS_PER_WORKER: ClassVar[int] = 200
+
+    def __init__(
+        self,
+        pos: bool = False,
+        timeout: float = 10.0,
+        workers: int | None = None,
+        cache: bool = True,
+        cache_dir: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(pos=pos, timeout=timeout, workers=workers, cache=cache, cache_dir=cache_dir, **options)
+        self.pos = pos
+        self.timeout = timeout
+        self.workers = workers or cpu_count()
+        self.use_cache = cache
+        self.cache_dir = cache_dir
+        self._pool: KonlpyPool | None = None
+        self._cache: TokenCache | None = None
+        self._lock = threading.Lock()
+
+    def spec(self) -> dict[str, Any]:
+        # runtime knobs that do not change tokens are left out, so specs compare by meaning
+        return {"name": self.name, "options": {"pos": self.pos, "timeout": self.timeout}}
+
+    @property
+    def pool(self) -> KonlpyPool:
+        with self._lock:
+            if self._pool is None:
+                check_java()
+                self._pool = KonlpyPool(self.name, pos=self.pos, workers=self.workers)
+            return self._pool
+
+    @property
+    def cache(self) -> TokenCache | None:
+        if self.use_cache and self._cache is None:
+            self._cache = TokenCache(self.identity(), self.cache_dir)
+        return self._cache
+
+    def __call__(self, text: str) -> list[str]:
+        tokens, _ = self.tokenize_many([text])
+        return tokens[0]
+
+    def tokenize_many(
+        self, texts: Sequence[str], progress: bool = False
+    ) -> tuple[list[list[str]], TokenizeReport]:
+        start_time = time.perf_counter()
+        report = TokenizeReport(rows=len(texts))
+        keys = [text_key(text) for text in texts]
+        cache = self.cache
+        known: dict[bytes, list[str]] = cache.get_many(keys) if cache is not None else {}
+        # one analysis per distinct uncached text
+        todo_keys: dict[bytes, str] = {}
+        for key, text in zip(keys, texts):
+            if key not in known and key not in todo_keys:
+                todo_keys[key] = text
+        report.cached = len(texts) - sum(1 for key in keys if key not in known)
+        if todo_keys:
+            todo = list(todo_keys.items())
+            computed = self._analyze([text for _, text in todo], report, progress)
+            for (key, _), tokens in zip(todo, computed):
+                known[key] = tokens
+        report.computed = len(todo_keys)
+        report.seconds = time.perf_counter() - start_time
+        return [known[key] for key in keys], report
+
+    def _analyze(self, texts: list[str], report: TokenizeReport, progress: bool) -> list[list[str]]:
+        """Run the pool over distinct texts, with the fallback, writing results to the cache."""
+        results: list[list[str] | None] = [None] * len(texts)
+        status = [STATUS_OK] * len(texts)
+        overran: list[int] = []
+        pending: list[tuple[bytes, list[str], int]] = []
+        lock = threading.Lock()
+        bar = tqdm(total=len(texts), unit="row", desc=f"{self.name}", disable=not progress)
+        last_flush = [time.monotonic()]
+
+        def flush() -> None:
+            if self.cache is not None and pending:
+                self.cache.put_many(pending)
+            pending.clear()
+            last_flush[0] = time.monotonic()
+
+        def on_result(i: int, answer: Any) -> None:
+            with lock:
+                if answer is TIMED_OUT:
+                    overran.append(i)
+                    report.timed_out.append(i)
+                else:
+                    if isinstance(answer, dict):  # the analyzer raised on this text
+                        report.failed.append(i)
+                        answer, status[i] = texts[i].split(), STATUS_FALLBACK
+                    results[i] = answer
+                    pending.append((text_key(texts[i]), answer, status[i]))
+                    if len(pending) >= 512 or time.monotonic() - last_flush[0] > 5:
+                        flush()
+                bar.update(1)
+
+        workers = max(1, min(self.workers, len(texts) // self.ROWS_PER_WORKER))
+        self.pool.run(texts, self.timeout, on_result, workers=workers)
+        bar.close()
+        if overran:
+            shortened = [shorten_repeats(texts[i]) for i in overran]
+
+            def on_retry(j: int, answer: Any) -> None:
+                i = overran[j]
+                if answer is TIMED_OUT or isinstance(answer, dict):
+                    answer = texts[i].split()
+                results[i] = answer
+                pending.append((text_key(texts[i]), answer, STATUS_FALLBACK))
+
+            self.pool.run(shortened, self.timeout, on_retry, chunk_size=1, workers=1)
+        flush()
+        report.timed_out.sort()
+        report.failed.sort()
+        return [r if r is not None else [] for r in results]
+
+    def close(self) -> None:
+        """Stop the analyzer processes (they also stop when this object is collected)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the pool and the cache connection stay behind; a copy opens its own on use
+        state = self.__dict__.copy()
+        state.update(_pool=None, _cache=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+@register_tokenizer
+class KkmaTokenizer(KonlpyTokenizer):
+    """KoNLPy's Kkma morphemes (lemmas restored: ``아 더빙..`` -> ``아 아 더빙 ..``). The default."""
+
+    name = "kkma"
+
+
+@register_tokenizer
+class OktTokenizer(KonlpyTokenizer):
+    """KoNLPy's Okt (Open Korean Text) morphemes."""
+
+    name = "okt"
+
+
+@register_tokenizer
+class KomoranTokenizer(KonlpyTokenizer):
+    """KoNLPy's Komoran morphemes."""
+
+    name = "komoran"
+
+
+@register_tokenizer
+class KiwiTokenizer(Tokenizer):
+    """kiwipiepy's morphemes: C++, no JVM, about 20x faster than Kkma (``pip install nlprnn[kiwi]``)."""
+
+    name = "kiwi"
+    output_options = ("pos",)
+
+    def __init__(self, pos: bool = False, **options: Any) -> None:
+        super().__init__(pos=pos, **options)
+        self.pos = pos
+        self._kiwi: Any = None
+
+    def _analyzer(self) -> Any:
+        if self._kiwi is None:
+            try:
+                from kiwipiepy import Kiwi
+            except ImportError as error:
+                raise TokenizerUnavailableError(
+                    "the kiwi tokenizer needs kiwipiepy: `pip install nlprnn[kiwi]`"
+                ) from error
+            self._kiwi = Kiwi()
+        return self._kiwi
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = self._analyzer().tokenize(text)
+        if self.pos:
+            return [f"{t.form}/{t.tag}" for t in tokens]
+        return [t.form for t in tokens]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_kiwi"] = None
+        return state

@@ -1,0 +1,15 @@
+"""``python -m pipelines``: lists the commands."""
+
+COMMANDS = {
+    "preprocess": "tokenize a TSV/CoNLL file, build vocabularies, write the cached dataset, print a summary",
+}
+
+
+def main() -> None:
+    print("nlprnn commands (python -m pipelines.<command> --help):")
+    for name, what in COMMANDS.items():
+        print(f"  {name:<12} {what}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Configs: dataclasses filled from a TOML file and ``--set key=value`` overrides, checked once here."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nlprnn.errors import ConfigError
+
+C = TypeVar("C")
+
+
+def _coerce(name: str, value: Any, annotation: Any) -> Any:
+    """Check (and for strings from the command line, convert) one value against its annotation."""
+    origin = typing.get_origin(annotation)
+    options = typing.get_args(annotation) if origin in (typing.Union, types.UnionType) else (annotation,)
+    if value is None or (isinstance(value, str) and value.lower() == "none"):
+        if type(None) in options:
+            return None
+        raise ConfigError(f"config key {name!r} cannot be empty")
+    for option in options:
+        if option is type(None):
+            continue
+        if option is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+        elif option is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                try:
+                    return int(value)
+                except ValueError:
+                    pass
+        elif option is float:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            if isinstance(value, str):
+                try:
+                    return float(value)
+                except ValueError:
+                    pass
+        elif option is str:
+            if isinstance(value, str):
+                return value
+    names = " or ".join(getattr(o, "__name__", str(o)) for o in options)
+    raise ConfigError(f"config key {name!r} must be {names}, got {value!r}")
+
+
+def build_config(cls: type[C], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> C:
+    """An instance of the dataclass ``cls`` from defaults, then the TOML file, then ``overrides``."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"config file {path} not found")
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    values.update(overrides or {})
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(map(repr, unknown))}; known keys: {', '.join(sorted(known))}")
+    checked = {name: _coerce(name, value, hints[name]) for name, value in values.items()}
+    return cls(**checked)
+
+
+def parse_sets(pairs: list[str] | None) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set takes key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out

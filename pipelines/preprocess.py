@@ -1,0 +1,188 @@
+"""``python -m pipelines.preprocess``: a TSV/CSV/JSONL/CoNLL file -> tokens -> vocab -> cached dataset.
+
+Writes ``OUT/dataset`` (Arrow, reloadable with ``nlprnn.Dataset.load``), ``OUT/text_vocab.json``,
+``OUT/label_vocab.json`` and ``OUT/summary.json``, and prints the summary: rows, tokens, vocab sizes,
+rows skipped or repaired and why, the tokenizer's time-bound fallbacks, and the padding fraction of
+bucketed batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from nlprnn import BucketIterator, Dataset, Field, LabelField, SequenceTaggingDataset, TabularDataset, TagField
+from nlprnn.errors import ConfigError, NlprnnError
+from pipelines.config import build_config, parse_sets
+
+
+@dataclass
+class PreprocessConfig:
+    """What to read and how to process it."""
+
+    data: str = "data/sentiment/train.tsv"
+    format: str = "tsv"
+    tokenizer: str = "kkma"
+    text_column: str = "text"
+    label_column: str = "label"
+    lower: bool = False
+    max_size: int | None = None
+    min_freq: int = 1
+    on_error: str = "raise"
+    tag_scheme: str = "bio"
+    repair_tags: bool = False
+    batch_size: int = 64
+    out: str = "runs/preprocess"
+
+    def validate(self) -> None:
+        if self.format not in ("tsv", "csv", "jsonl", "conll"):
+            raise ConfigError(f"config key 'format' must be tsv, csv, jsonl or conll, not {self.format!r}")
+        if self.on_error not in ("raise", "skip"):
+            raise ConfigError(f"config key 'on_error' must be raise or skip, not {self.on_error!r}")
+        if self.batch_size < 1:
+            raise ConfigError("config key 'batch_size' must be at least 1")
+
+
+def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
+    """Read and process the file that ``config`` names."""
+    if config.format == "conll":
+        text = Field(tokenize=None, lower=config.lower, batch_first=True, include_lengths=True)
+        tags = TagField(scheme=config.tag_scheme, on_invalid="repair" if config.repair_tags else "error",
+                        batch_first=True)
+        token_col, tag_col = _column_number(config.text_column, "text_column"), _column_number(config.label_column, "label_column")
+        width = _conll_width(config.data)
+        token_col, tag_col = token_col % width, tag_col % width
+        columns: list[Any] = [None] * width
+        columns[token_col] = ("text", text)
+        columns[tag_col] = ("label", tags)
+        return SequenceTaggingDataset(config.data, columns, on_error=config.on_error, progress=progress)
+    text = Field(tokenize=config.tokenizer, lower=config.lower, batch_first=True, include_lengths=True)
+    label = LabelField()
+    fields = {config.text_column: ("text", text), config.label_column: ("label", label)}
+    return TabularDataset(config.data, config.format, fields, skip_header=config.format != "jsonl",
+                          on_error=config.on_error, progress=progress)
+
+
+def _column_number(value: str, key: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"config key {key!r} must be a column number for conll files, got {value!r}") from None
+
+
+def _conll_width(path: str) -> int:
+    from nlprnn.data.readers import decode_lines
+
+    lines, _ = decode_lines(path, on_error="skip")
+    for line in lines:
+        if line.strip() and not line.startswith("-DOCSTART-"):
+            return len(line.split("\t")) if "\t" in line else len(line.split())
+    return 1
+
+
+def padding_fraction(dataset: Dataset, batch_size: int) -> tuple[float, int]:
+    """Share of padded positions in one epoch of bucketed training batches, and the batch count."""
+    iterator = BucketIterator(dataset, batch_size=batch_size, train=True, device="cpu")
+    real = total = batches = 0
+    for batch in iterator:
+        lengths = batch.lengths("text")
+        real += int(lengths.sum())
+        total += int(lengths.max()) * len(lengths)
+        batches += 1
+    return (1 - real / total if total else 0.0), batches
+
+
+def run(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
+    config.validate()
+    start = time.perf_counter()
+    dataset = build_dataset(config, progress=progress)
+    text, label = dataset.fields["text"], dataset.fields["label"]
+    text.build_vocab(dataset, max_size=config.max_size, min_freq=config.min_freq)
+    label.build_vocab(dataset)
+    pad, batches = padding_fraction(dataset, config.batch_size)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset.save(out / "dataset")
+    assert text.vocab is not None and label.vocab is not None
+    text.vocab.save(out / "text_vocab.json")
+    label.vocab.save(out / "label_vocab.json")
+    report = dataset.reports.get("text")
+    lengths = dataset.lengths("text")
+    summary: dict[str, Any] = {
+        "file": config.data,
+        "rows": len(dataset),
+        "tokens": int(lengths.sum()),
+        "mean_tokens_per_row": round(float(lengths.mean()), 2) if len(dataset) else 0.0,
+        "text_vocab": len(text.vocab),
+        "labels": label.vocab.itos[len(label.vocab.specials):],
+        "skipped": len(dataset.skipped),
+        "skipped_rows": [str(p) for p in dataset.skipped[:50]],
+        "repaired_tag_sequences": getattr(label, "repaired", 0),
+        "tokenizer": text.tokenizer.spec() if text.tokenizer is not None else None,
+        "tokenized_now": report.computed if report else None,
+        "from_cache": report.cached if report else None,
+        "time_bound_fallbacks": len(report.timed_out) if report else 0,
+        "analyzer_failures": len(report.failed) if report else 0,
+        "batch_size": config.batch_size,
+        "batches": batches,
+        "padding_fraction": round(pad, 4),
+        "seconds": round(time.perf_counter() - start, 2),
+        "out": str(out),
+        "config": asdict(config),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return summary
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print(f"file                {summary['file']}")
+    print(f"rows                {summary['rows']}  ({summary['skipped']} skipped)")
+    for problem in summary["skipped_rows"][:10]:
+        print(f"  skipped           {problem}")
+    if summary["skipped"] > 10:
+        print(f"  ... and {summary['skipped'] - 10} more (see summary.json)")
+    if summary["repaired_tag_sequences"]:
+        print(f"repaired tag seqs   {summary['repaired_tag_sequences']}")
+    print(f"tokens              {summary['tokens']}  ({summary['mean_tokens_per_row']} per row)")
+    if summary["tokenized_now"] is not None:
+        print(f"tokenizer           {summary['tokenizer']['name']}: {summary['tokenized_now']} texts analyzed, "
+              f"{summary['from_cache']} from cache, {summary['time_bound_fallbacks']} hit the time bound, "
+              f"{summary['analyzer_failures']} analyzer errors")
+    print(f"text vocab          {summary['text_vocab']}")
+    print(f"labels              {', '.join(summary['labels'])}")
+    print(f"padding             {summary['padding_fraction']:.2%} of {summary['batches']} bucketed batches of {summary['batch_size']}")
+    print(f"written to          {summary['out']}  ({summary['seconds']} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.preprocess", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="TOML file (see pipelines/configs/preprocess.toml)")
+    parser.add_argument("--data", help="input file")
+    parser.add_argument("--format", choices=["tsv", "csv", "jsonl", "conll"])
+    parser.add_argument("--tokenizer", help="kkma, okt, komoran, kiwi, whitespace or char")
+    parser.add_argument("--on-error", choices=["raise", "skip"], dest="on_error")
+    parser.add_argument("--out", help="output directory")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {k: v for k, v in vars(args).items()
+                                 if k in ("data", "format", "tokenizer", "on_error", "out") and v is not None}
+    try:
+        overrides.update(parse_sets(args.set))
+        config = build_config(PreprocessConfig, args.config, overrides)
+        summary = run(config, progress=not args.no_progress)
+    except NlprnnError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print_summary(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
