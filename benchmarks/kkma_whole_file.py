@@ -30,8 +30,8 @@ def main() -> None:
     tokens, report = kkma.tokenize_many(texts, progress=True)
     seconds = time.perf_counter() - start
     kkma.close()
-    print(f"| rows | distinct analyzed | from cache | seconds | rows/s | timed out | failed |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| rows | distinct analyzed | from cache | seconds | rows/s | timed out | failed |")
+    print("|---|---|---|---|---|---|---|")
     print(
         f"| {len(texts)} | {report.computed} | {report.cached} | {seconds:.1f} | "
         f"{len(texts) / seconds:.1f} | {len(report.timed_out)} | {len(report.failed)} |"

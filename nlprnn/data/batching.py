@@ -8,8 +8,8 @@ rows costs well under a second.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator as TypingIterator, Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Iterator as TypingIterator
 from typing import Any
 
 import numpy as np
@@ -75,10 +75,12 @@ class BucketSampler(Sampler[list[int]]):
         self.epoch = epoch
 
     def _cut(self, rows: np.ndarray) -> list[np.ndarray]:
+        batches: list[np.ndarray] = []
         if self.max_tokens is None:
             batches = [rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
         else:
-            batches, current, longest = [], [], 0
+            current: list[int] = []
+            longest = 0
             for row in rows.tolist():
                 length = int(self.lengths[row])
                 if current and (len(current) + 1) * max(longest, length) > self.max_tokens:
@@ -97,30 +99,43 @@ class BucketSampler(Sampler[list[int]]):
         rng = np.random.default_rng([self.seed, self.epoch if epoch is None else epoch])
         n = len(self.lengths)
         order = rng.permutation(n) if self.shuffle else np.arange(n)
-        batches: list[np.ndarray] = []
+        pools: list[list[np.ndarray]] = []
         if self.bucket and self.shuffle:
             pool = self.pool_size * self.batch_size if self.max_tokens is None else self.pool_size * max(
                 1, self.max_tokens // max(1, int(self.lengths.mean()) if n else 1))
             for start in range(0, n, pool):
                 chunk = order[start:start + pool]
-                chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-                batches.extend(self._cut(chunk))
+                pools.append(self._cut(chunk[np.argsort(self.lengths[chunk], kind="stable")]))
         elif self.bucket:
-            batches = self._cut(order[np.argsort(self.lengths, kind="stable")])
+            pools.append(self._cut(order[np.argsort(self.lengths, kind="stable")]))
         else:
-            batches = self._cut(order)
+            pools.append(self._cut(order))
         if self.bucket:  # longest first within a batch, as pack_padded_sequence(enforce_sorted=True) wants
-            batches = [b[np.argsort(-self.lengths[b], kind="stable")] for b in batches]
+            pools = [[b[np.argsort(-self.lengths[b], kind="stable")] for b in p] for p in pools]
         if self.world_size > 1:
-            groups = math.ceil(len(batches) / self.world_size)
-            batches = batches + batches[: groups * self.world_size - len(batches)]
-            grouped = [batches[g * self.world_size:(g + 1) * self.world_size] for g in range(groups)]
-            if self.shuffle:
-                grouped = [grouped[i] for i in rng.permutation(groups)]
-            return [group[self.rank] for group in grouped]
+            return self._rank_batches(pools, rng)
+        batches = [b for p in pools for b in p]
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
         return batches
+
+    def _rank_batches(self, pools: list[list[np.ndarray]], rng: np.random.Generator) -> list[np.ndarray]:
+        """Groups of ``world_size`` neighbouring batches of one pool; rank r takes the r-th of each."""
+        ws = self.world_size
+        groups: list[list[np.ndarray]] = []
+        leftovers: list[np.ndarray] = []
+        for pool in pools:
+            whole = len(pool) // ws * ws
+            groups += [pool[i:i + ws] for i in range(0, whole, ws)]
+            leftovers += pool[whole:]
+        if leftovers:
+            leftovers.sort(key=lambda b: int(self.lengths[b].max()))
+            while len(leftovers) % ws:  # pad with repeats of the longest, so all ranks step together
+                leftovers.append(leftovers[-1])
+            groups += [leftovers[i:i + ws] for i in range(0, len(leftovers), ws)]
+        if self.shuffle:
+            groups = [groups[i] for i in rng.permutation(len(groups))]
+        return [group[self.rank] for group in groups]
 
     def __iter__(self) -> TypingIterator[list[int]]:
         batches = self.batches()
@@ -414,13 +429,13 @@ class BPTTIterator:
                 if not self.batch_first:
                     text, target = text.t().contiguous(), target.t().contiguous()
                 lengths = torch.full((self.batch_size,), length, dtype=torch.long)
-                batch = _LMBatch({"text": {"data": text, "lengths": lengths},
+                batch: Batch = _LMBatch({"text": {"data": text, "lengths": lengths},
                                   "target": {"data": target, "lengths": lengths}}, fields, rows, self.dataset,
                                  self.batch_first)
-                batch.seq_len = length
+                batch.seq_len = length  # type: ignore[attr-defined]
                 if self.device.type != "cpu":
                     batch = batch.to(self.device, non_blocking=True)
-                    batch.seq_len = length
+                    batch.seq_len = length  # type: ignore[attr-defined]
                 self.position = k + 1
                 yield batch
             self.epoch += 1

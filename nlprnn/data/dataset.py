@@ -171,6 +171,14 @@ class Dataset:
                 return self.lengths(name)
         return np.ones(len(self), dtype=np.int64)
 
+    @classmethod
+    def splits(cls, path: str | Path | None = None, train: str | None = None, validation: str | None = None,
+               test: str | None = None, **kwargs: Any) -> tuple[Dataset, ...]:
+        """Datasets for the train/validation/test files that are given, in that order (torchtext's
+        ``splits``); ``path`` is their folder, ``kwargs`` go to the constructor."""
+        root = Path(path) if path is not None else Path(".")
+        return tuple(cls(root / name, **kwargs) for name in (train, validation, test) if name is not None)
+
     # -- splitting ------------------------------------------------------------------------------
     def take(self, rows: np.ndarray) -> Dataset:
         """A dataset of the given rows, in that order (fields shared)."""
@@ -298,12 +306,6 @@ class TabularDataset(Dataset):
         built = Dataset.from_read(read, mapping, on_error=on_error, progress=progress)
         super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports)
 
-    @classmethod
-    def splits(cls, path: str | Path | None = None, train: str | None = None, validation: str | None = None,
-               test: str | None = None, **kwargs: Any) -> tuple[Dataset, ...]:
-        """Datasets for the train/validation/test files that are given, in that order."""
-        root = Path(path) if path is not None else Path(".")
-        return tuple(cls(root / name, **kwargs) for name in (train, validation, test) if name is not None)
 
 
 class SequenceTaggingDataset(Dataset):
@@ -320,7 +322,6 @@ class SequenceTaggingDataset(Dataset):
         built = Dataset.from_read(read, _field_map(fields, names), on_error=on_error, progress=progress)
         super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports)
 
-    splits = classmethod(TabularDataset.splits.__func__)  # type: ignore[attr-defined]
 
 
 class LanguageModelingDataset(Dataset):
@@ -350,4 +351,3 @@ class LanguageModelingDataset(Dataset):
         super().__init__(table, {"text": text_field}, path=str(path), skipped=problems,
                          reports={"text": report} if report is not None else None)
 
-    splits = classmethod(TabularDataset.splits.__func__)  # type: ignore[attr-defined]

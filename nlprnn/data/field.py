@@ -31,7 +31,7 @@ from nlprnn.errors import ConfigError, DataError, VocabError
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
 
 if TYPE_CHECKING:
-    from nlprnn.data.dataset import Dataset
+    pass
 
 Locate = Callable[[int], tuple[str | None, int | None]]
 """Maps a row index to (file, line) for error messages."""
@@ -150,9 +150,9 @@ class Field:
         for x in minibatch:
             room = width - extra
             body = list(x[-room:] if self.truncate_first else x[:room]) if room < len(x) else list(x)
-            seq = ([self.init_token] if self.init_token is not None else []) + body
+            seq: list[Any] = ([self.init_token] if self.init_token is not None else []) + body
             seq += [self.eos_token] if self.eos_token is not None else []
-            fill = [self.pad_token] * (width - len(seq))
+            fill: list[Any] = [self.pad_token] * (width - len(seq))
             padded.append(fill + seq if self.pad_first else seq + fill)
             lengths.append(len(seq))
         return (padded, lengths) if self.include_lengths else padded
@@ -326,7 +326,7 @@ class Field:
         if not self.sequential:
             return {"data": column.values[rows]}
         assert column.offsets is not None
-        pad = self._index_of(self.pad_token, default=0)
+        pad = self._index_of(self.pad_token, default=0) or 0
         data, lengths = pad_rows(
             column.values, column.offsets, rows, pad,
             init=self._index_of(self.init_token), eos=self._index_of(self.eos_token),

@@ -105,7 +105,8 @@ class CallableTokenizer(Tokenizer):
 
     def spec(self) -> dict[str, Any]:
         qualname = getattr(self.function, "__qualname__", repr(self.function))
-        return {"name": "callable", "options": {"function": f"{self.function.__module__}.{qualname}"}}
+        module = getattr(self.function, "__module__", None) or type(self.function).__module__
+        return {"name": "callable", "options": {"function": f"{module}.{qualname}"}}
 
     def identity(self) -> str:
         return hashlib.sha1(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
@@ -132,6 +133,11 @@ def get_tokenizer(spec: str | dict[str, Any] | Tokenizer | Callable[[str], list[
         options = {**spec.get("options", {}), **options}
         spec = spec["name"]
     if isinstance(spec, str):
+        if spec == "callable":
+            raise ConfigError(
+                f"this tokenizer was a plain function ({options.get('function', '?')}), which cannot be saved; "
+                "pass the function again as tokenize=, or use a named tokenizer"
+            )
         if spec not in _REGISTRY:
             raise ConfigError(
                 f"unknown tokenizer {spec!r}; choose one of {', '.join(available_tokenizers())}"

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from tqdm.auto import tqdm
 
 from nlprnn.errors import TokenizerUnavailableError
-from nlprnn.tokenizers.base import TokenizeReport, Tokenizer, register_tokenizer
+from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, register_tokenizer
 from nlprnn.tokenizers.cache import STATUS_FALLBACK, STATUS_OK, TokenCache, text_key
 from nlprnn.tokenizers.pool import TIMED_OUT, KonlpyPool, check_java
 

@@ -164,14 +164,15 @@ class KonlpyPool:
                         while position < end:
                             try:
                                 answer = worker.read(timeout)
+                                if answer is None:  # overran the bound: the only way to stop it
+                                    answer = TIMED_OUT
+                                    worker.kill()
+                                    worker = None
                             except _WorkerDied as died:
                                 answer = {"error": str(died)}
-                                worker.kill()
+                                if worker is not None:
+                                    worker.kill()
                                 worker = None
-                            if answer is None:
-                                worker.kill()
-                                worker = None
-                                answer = TIMED_OUT
                             on_result(position, answer)
                             position += 1
                             if worker is None:
@@ -180,7 +181,7 @@ class KonlpyPool:
                 errors.append(error)
                 if worker is not None:
                     worker.kill()
-                    worker = None
+                worker = None
             finally:
                 if worker is not None:
                     self._give(worker)

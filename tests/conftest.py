@@ -1,0 +1,33 @@
+"""Shared test helpers: a private token cache, and a writer for small data files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keep the tests' token cache out of the user's ~/.cache."""
+    path = tmp_path_factory.mktemp("nlprnn-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NLPRNN_CACHE", str(path))
+    yield path
+    mp.undo()
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """write("name.tsv", text) -> path; bytes are written as they are."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write

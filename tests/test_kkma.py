@@ -1,0 +1,61 @@
+"""Kkma, the default tokenizer: real analyzer, bounded time per text, parallel, cached, JVM-free parent."""
+
+import pickle
+
+import pytest
+
+from nlprnn import get_tokenizer
+
+pytestmark = pytest.mark.kkma
+
+
+@pytest.fixture(scope="module")
+def kkma():
+    tokenizer = get_tokenizer("kkma", timeout=2.0, workers=2)
+    yield tokenizer
+    tokenizer.close()
+
+
+def test_morphemes_with_restored_lemmas(kkma):
+    assert kkma("아 더빙.. 진짜 짜증나네요 목소리") == ["아", "아", "더빙", "..", "진짜", "짜증나", "네요", "목소리"]
+
+
+def test_a_text_that_would_run_for_minutes_hits_the_bound_and_is_reported(kkma):
+    texts = ["좋은 영화", "ㅇ" * 30, "재밌다"]
+    tokens, report = kkma.tokenize_many(texts)
+    assert report.timed_out == [1]
+    assert tokens[1] == ["ㅇ", "ㅇ"]  # the fallback: repeats shortened, analyzed again
+    assert tokens[0] == ["좋", "은", "영화"]
+
+
+def test_second_run_is_served_from_cache(kkma):
+    texts = ["캐시 확인용 문장입니다", "두 번째 문장"]
+    first, report1 = kkma.tokenize_many(texts)
+    second, report2 = kkma.tokenize_many(texts)
+    assert report1.computed == 2 and report2.computed == 0 and report2.cached == 2
+    assert first == second
+
+
+def test_parallel_output_equals_one_worker(tmp_path):
+    texts = [f"{i}번째 리뷰: 배우들의 연기가 좋았다" for i in range(420)]
+    parallel = get_tokenizer("kkma", workers=2, cache=False)
+    single = get_tokenizer("kkma", workers=1, cache=False)
+    try:
+        assert parallel.tokenize_many(texts)[0] == single.tokenize_many(texts)[0]
+    finally:
+        parallel.close()
+        single.close()
+
+
+def test_the_jvm_never_starts_in_the_calling_process(kkma):
+    import jpype
+
+    kkma("JVM은 자식 프로세스에서만")
+    assert not jpype.isJVMStarted()
+
+
+def test_tokenizer_pickles_without_its_processes(kkma):
+    copy = pickle.loads(pickle.dumps(kkma))
+    assert copy.spec() == kkma.spec()
+    assert copy("영화") == ["영화"]
+    copy.close()
