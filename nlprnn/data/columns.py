@@ -40,6 +40,35 @@ class IdColumn:
         return [self.values[self.inner[t] : self.inner[t + 1]].tolist() for t in range(start, end)]
 
 
+@dataclass
+class Encoded:
+    """A string column dictionary-encoded once: distinct values, each element's index into them, and
+    the row offsets (None for one value per row). Counting (vocab) and numericalizing both start here,
+    so the strings are hashed once."""
+
+    dictionary: pa.Array
+    indices: np.ndarray
+    offsets: np.ndarray | None
+
+    def counts(self) -> np.ndarray:
+        return np.bincount(self.indices, minlength=len(self.dictionary)).astype(np.int64)
+
+
+def encode(array: pa.Array | pa.ChunkedArray) -> Encoded:
+    """Dictionary-encode a string column or a list-of-strings column."""
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        flat, offsets = list_offsets(array)
+    else:
+        flat, offsets = array, None
+    encoded = pc.dictionary_encode(flat.cast(pa.string()))
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return Encoded(encoded.dictionary, indices, offsets)
+
+
 def list_offsets(array: pa.ListArray | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Flattened values and zero-based int64 offsets of an Arrow list array (any chunking or slicing)."""
     if isinstance(array, pa.ChunkedArray):

@@ -16,7 +16,7 @@ import datasets as hf
 import numpy as np
 import pyarrow as pa
 
-from nlprnn.data.columns import IdColumn, list_lengths
+from nlprnn.data.columns import Encoded, IdColumn, list_lengths
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field, TagField
 from nlprnn.data.readers import (
@@ -55,6 +55,7 @@ class Dataset:
         self.reports = dict(reports or {})
         self._ids: dict[str, tuple[tuple[int, int], IdColumn]] = {}
         self._examples: list[Example] | None = None
+        self._encoded: dict[str, Encoded] = {}
 
     # -- building -------------------------------------------------------------------------------
     @classmethod
@@ -142,9 +143,15 @@ class Dataset:
     def locate(self, row: int) -> tuple[str | None, int | None]:
         return self.path, int(self.lines[row])
 
-    def columns_for(self, field: Field) -> list[pa.Array]:
-        """Processed columns that use ``field`` (what ``field.build_vocab(dataset)`` counts)."""
-        return [self.table.column(n).combine_chunks() for n, f in self.fields.items() if f is field]
+    def encoded(self, name: str) -> Encoded:
+        """A field's processed column dictionary-encoded (computed once, shared by vocab and ids)."""
+        if name not in self._encoded:
+            self._encoded[name] = self.fields[name].encode(self.table.column(name).combine_chunks())
+        return self._encoded[name]
+
+    def encoded_for(self, field: Field) -> list[Encoded]:
+        """Encoded columns that use ``field`` (what ``field.build_vocab(dataset)`` counts)."""
+        return [self.encoded(n) for n, f in self.fields.items() if f is field]
 
     def ids(self, name: str) -> IdColumn:
         """Ids of a field's column under its current vocab (computed once per vocab)."""
@@ -152,7 +159,8 @@ class Dataset:
         key = (id(field.vocab), len(field.vocab) if field.vocab is not None else -1)
         cached = self._ids.get(name)
         if cached is None or cached[0] != key:
-            column = field.numericalize_column(self.table.column(name).combine_chunks(), self.locate)
+            source = self.table.column(name).combine_chunks() if field.kind == "nested" else self.encoded(name)
+            column = field.numericalize_column(source, self.locate)
             self._ids[name] = (key, column)
             return column
         return cached[1]

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 
-from nlprnn.data.columns import IdColumn, list_offsets
+from nlprnn.data.columns import Encoded, IdColumn, encode, list_offsets
 from nlprnn.data.tags import SCHEMES, bio_errors, repair_bio, to_bio
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError, DataError, VocabError
@@ -232,14 +232,19 @@ class Field:
                 problems.setdefault(int(i), "no tokens left after tokenizing.")
         return problems
 
-    def counts(self, columns: Sequence[pa.Array]) -> tuple[pa.Array, np.ndarray]:
-        """Distinct tokens (or values) in processed columns and how often each occurs."""
-        flats = [list_offsets(c)[0] if self.sequential else c for c in columns]
-        if not flats:
+    def counts(self, columns: Sequence[Encoded]) -> tuple[pa.Array, np.ndarray]:
+        """Distinct tokens (or values) in encoded processed columns and how often each occurs."""
+        if not columns:
             return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
-        flat = pa.concat_arrays([f.cast(pa.string()) for f in flats])
-        table = pc.value_counts(flat)
-        return table.field("values"), table.field("counts").to_numpy().astype(np.int64)
+        if len(columns) == 1:
+            return columns[0].dictionary, columns[0].counts()
+        merged = pa.table({"t": pa.concat_arrays([c.dictionary for c in columns]),
+                           "c": np.concatenate([c.counts() for c in columns])}).group_by("t").aggregate([("c", "sum")])
+        return merged.column("t").combine_chunks(), merged.column("c_sum").to_numpy()
+
+    def encode(self, processed: pa.Array) -> Encoded:
+        """The processed column dictionary-encoded (what ``counts`` and ``numericalize_column`` take)."""
+        return encode(processed)
 
     def build_vocab(self, *sources: Any, max_size: int | None = None, min_freq: int = 1,
                     specials: Sequence[str] = (), vectors: str | None = None,
@@ -248,11 +253,11 @@ class Field:
 
         ``vectors`` is the path of a word2vec/fastText text file to load into ``vocab.vectors``.
         """
-        columns: list[pa.Array] = []
+        columns: list[Encoded] = []
         counter: Counter[str] = Counter()
         for source in sources:
-            if hasattr(source, "columns_for"):
-                columns.extend(source.columns_for(self))
+            if hasattr(source, "encoded_for"):
+                columns.extend(source.encoded_for(self))
             else:
                 for item in source:
                     if self.sequential:
@@ -280,46 +285,43 @@ class Field:
         return Vocab.from_counts(tokens, counts, max_size=max_size, min_freq=min_freq,
                                  specials=self.special_tokens() + specials, unk_token=self.unk_token)
 
-    def numericalize_column(self, processed: pa.Array, locate: Locate = _nowhere) -> IdColumn:
+    def numericalize_column(self, processed: pa.Array | Encoded, locate: Locate = _nowhere) -> IdColumn:
         """Ids for a whole processed column; unknown values with no unk token raise with file:line."""
-        if self.sequential:
-            flat, offsets = list_offsets(processed)
-        else:
-            flat, offsets = processed, None
-        if self.use_vocab:
-            if self.vocab is None:
-                raise VocabError("build the vocab first: field.build_vocab(train_dataset)")
-            values, unknown = self.vocab.index_array(flat)
-            if self.vocab.unk_token is None and unknown.any():
-                position = int(np.flatnonzero(unknown)[0])
-                row = position if offsets is None else int(np.searchsorted(offsets, position, side="right") - 1)
-                token = flat[position].as_py()
-                path, line = locate(row)
-                if offsets is not None and line is not None and self.kind == "tag":
-                    line += position - int(offsets[row])  # CoNLL: one token a line
-                raise DataError(path, line, f"{self._value_name()} {token!r} was not seen when the vocab was built "
-                                f"(known: {', '.join(self.vocab.itos[:12])}{' ...' if len(self.vocab) > 12 else ''}).",
-                                "fix the value, or build the vocab from data that contains it.")
-        else:
-            values = self._numbers(flat, offsets, locate)
-        return IdColumn(values, offsets)
+        encoded = processed if isinstance(processed, Encoded) else self.encode(processed)
+        offsets = encoded.offsets
+        if not self.use_vocab:
+            return IdColumn(self._numbers(encoded, locate), offsets)
+        if self.vocab is None:
+            raise VocabError("build the vocab first: field.build_vocab(train_dataset)")
+        remap, unknown = self.vocab.index_array(encoded.dictionary)
+        if self.vocab.unk_token is None and unknown.any():
+            position = int(np.flatnonzero(unknown[encoded.indices])[0])
+            row = position if offsets is None else int(np.searchsorted(offsets, position, side="right") - 1)
+            token = encoded.dictionary[int(encoded.indices[position])].as_py()
+            path, line = locate(row)
+            if offsets is not None and line is not None and self.kind == "tag":
+                line += position - int(offsets[row])  # CoNLL: one token a line
+            known = ", ".join(self.vocab.itos[:12]) + (" ..." if len(self.vocab) > 12 else "")
+            raise DataError(path, line, f"{self._value_name()} {token!r} was not seen when the vocab was built "
+                            f"(known: {known}).", "fix the value, or build the vocab from data that contains it.")
+        return IdColumn(remap[encoded.indices], offsets)
 
     def _value_name(self) -> str:
         return "token" if self.sequential else "value"
 
-    def _numbers(self, flat: pa.Array, offsets: np.ndarray | None, locate: Locate) -> np.ndarray:
+    def _numbers(self, encoded: Encoded, locate: Locate) -> np.ndarray:
         try:
-            return pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
+            numbers = pc.cast(encoded.dictionary, pa.float64()).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            for position, value in enumerate(flat.to_pylist()):
-                try:
-                    float(value)
-                except (TypeError, ValueError):
-                    row = position if offsets is None else int(np.searchsorted(offsets, position, side="right") - 1)
-                    path, line = locate(row)
-                    raise DataError(path, line, f"{value!r} is not a number (the field has use_vocab=False).",
-                                    "fix the value, or use a vocab for this field.") from None
-            raise
+            bad = {i for i, v in enumerate(encoded.dictionary.to_pylist()) if not _is_number(v)}
+            position = int(next(p for p, i in enumerate(encoded.indices.tolist()) if i in bad))
+            offsets = encoded.offsets
+            row = position if offsets is None else int(np.searchsorted(offsets, position, side="right") - 1)
+            value = encoded.dictionary[int(encoded.indices[position])].as_py()
+            path, line = locate(row)
+            raise DataError(path, line, f"{value!r} is not a number (the field has use_vocab=False).",
+                            "fix the value, or use a vocab for this field.") from None
+        return numbers[encoded.indices]
 
     def batch_arrays(self, column: IdColumn, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Numpy arrays of one batch: ``data`` (batch, time) or (batch,), and ``lengths`` if sequential."""
@@ -399,6 +401,14 @@ class Field:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "kind" and v not in (None, False))
         return f"{type(self).__name__}({args})"
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _function_name(function: Callable[..., Any] | None) -> str | None:
@@ -573,9 +583,9 @@ class NestedField(Field):
         nested = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), chars)
         return nested, report
 
-    def counts(self, columns: Sequence[pa.Array]) -> tuple[pa.Array, np.ndarray]:
-        words = [list_offsets(c)[0] for c in columns]
-        return self.nesting_field.counts(words)
+    def encode(self, processed: pa.Array) -> Encoded:
+        """Characters encoded; ``offsets`` split them into words (rows are split by ``numericalize``)."""
+        return encode(list_offsets(processed)[0])
 
     def _make_vocab(self, tokens: pa.Array, counts: np.ndarray, max_size: int | None, min_freq: int,
                     specials: list[str]) -> Vocab:
@@ -583,9 +593,11 @@ class NestedField(Field):
         self.nesting_field.vocab = vocab
         return vocab
 
-    def numericalize_column(self, processed: pa.Array, locate: Locate = _nowhere) -> IdColumn:
+    def numericalize_column(self, processed: pa.Array | Encoded, locate: Locate = _nowhere) -> IdColumn:
+        if isinstance(processed, Encoded):
+            raise ConfigError("NestedField numericalizes from its processed column, not an encoding")
         words, outer = list_offsets(processed)
-        chars = self.nesting_field.numericalize_column(words, locate)
+        chars = self.nesting_field.numericalize_column(self.encode(processed), locate)
         return IdColumn(chars.values, outer, chars.offsets)
 
     def batch_arrays(self, column: IdColumn, rows: np.ndarray) -> dict[str, np.ndarray]:

@@ -106,10 +106,34 @@ class Vocab:
             order = order[:max_size]
         self.specials = specials
         self.unk_token = unk_token
-        self.itos: list[str] = specials + kept_tokens.take(pa.array(order)).to_pylist()
+        self._itos: list[str] | None = None
+        self._arrow: pa.Array | None = pa.concat_arrays([pa.array(specials, type=pa.string()),
+                                        kept_tokens.take(pa.array(order)).cast(pa.string())])
         self.counts = np.concatenate([np.zeros(len(specials), dtype=np.int64), kept_counts[order]])
         self._stoi: _StoI | None = None
-        self._arrow: pa.Array | None = None
+        # the id of every entry of ``tokens``, kept so that numericalizing the column the vocab was
+        # built from needs no second lookup (see index_array)
+        source_ids = np.full(len(tokens), self.index(unk_token) if unk_token is not None else -1, dtype=np.int64)
+        source_ids[np.flatnonzero(keep)[order]] = np.arange(len(specials), len(specials) + len(order))
+        if specials and len(tokens):
+            found = pc.index_in(tokens, value_set=pa.array(specials, type=pa.string()))
+            for position in np.flatnonzero(~found.is_null().to_numpy(zero_copy_only=False)):
+                source_ids[position] = found[int(position)].as_py()
+        self._source: tuple[pa.Array, np.ndarray] | None = (tokens, source_ids)
+
+    @property
+    def itos(self) -> list[str]:
+        """id -> token (a list, built on first use from the Arrow array)."""
+        if self._itos is None:
+            self._itos = self._arrow.to_pylist() if self._arrow is not None else []
+        return self._itos
+
+    @itos.setter
+    def itos(self, tokens: list[str]) -> None:
+        self._itos = list(tokens)
+        self._arrow = None
+        self._stoi = None
+        self._source = None
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -135,7 +159,7 @@ class Vocab:
         return Counter({s: int(c) for s, c in zip(self.itos, self.counts) if c})
 
     def __len__(self) -> int:
-        return len(self.itos)
+        return len(self._itos) if self._itos is not None else len(self._arrow)
 
     def __contains__(self, token: object) -> bool:
         return token in self.stoi
@@ -158,6 +182,9 @@ class Vocab:
 
     def index_array(self, tokens: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Ids of an Arrow string array (vectorized), and a mask of the tokens that were unknown."""
+        if self._source is not None and tokens is self._source[0]:
+            ids = self._source[1]
+            return ids, ids < 0
         if self._arrow is None:
             self._arrow = pa.array(self.itos, type=pa.string())
         found = pc.index_in(tokens, value_set=self._arrow)
@@ -172,10 +199,8 @@ class Vocab:
         new = tokens.itos if isinstance(tokens, Vocab) else tokens
         present = set(self.itos)
         added = [t for t in dict.fromkeys(new) if t not in present]
-        self.itos.extend(added)
+        self.itos = self.itos + added
         self.counts = np.concatenate([self.counts, np.zeros(len(added), dtype=np.int64)])
-        self._stoi = None
-        self._arrow = None
         if self.vectors is not None and added:
             extra = torch.zeros(len(added), self.vectors.shape[1], dtype=self.vectors.dtype)
             self.vectors = torch.cat([self.vectors, extra])
