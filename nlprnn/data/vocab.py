@@ -159,7 +159,9 @@ class Vocab:
         return Counter({s: int(c) for s, c in zip(self.itos, self.counts) if c})
 
     def __len__(self) -> int:
-        return len(self._itos) if self._itos is not None else len(self._arrow)
+        if self._itos is None and self._arrow is not None:
+            return len(self._arrow)
+        return len(self.itos)
 
     def __contains__(self, token: object) -> bool:
         return token in self.stoi
