@@ -31,20 +31,13 @@ def _coerce(name: str, value: Any, annotation: Any) -> Any:
                 return value
             if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
                 return value.lower() in ("true", "1", "yes")
-        elif option is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
+        elif option in (int, float):
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if numeric and (option is float or isinstance(value, int)):
+                return option(value)
             if isinstance(value, str):
                 try:
-                    return int(value)
-                except ValueError:
-                    pass
-        elif option is float:
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
-            if isinstance(value, str):
-                try:
-                    return float(value)
+                    return option(value)
                 except ValueError:
                     pass
         elif option is str:

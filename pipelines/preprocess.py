@@ -69,6 +69,9 @@ def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
 
 
 def _column_number(value: str, key: str) -> int:
+    defaults = {"text": 0, "label": -1}  # the TSV defaults mean: tokens first, tags last
+    if value in defaults:
+        return defaults[value]
     try:
         return int(value)
     except ValueError:
@@ -178,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         config = build_config(PreprocessConfig, args.config, overrides)
         summary = run(config, progress=not args.no_progress)
     except NlprnnError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = str(error).replace("pass on_error='skip'", "pass --on-error skip")
+        message = message.replace("use TagField(on_invalid='repair')", "pass --set repair_tags=true")
+        print(f"error: {message}", file=sys.stderr)
         return 2
     print_summary(summary)
     return 0
