@@ -39,7 +39,7 @@ def test_bad_row_is_reported_with_file_line_and_fix(tmp_path, capsys):
     bad.write_text("id\ttext\tlabel\n1\t좋다\t1\n2\t싫다\n", encoding="utf-8")
     assert main(["--data", str(bad), "--tokenizer", "whitespace", "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "bad.tsv:3" in err and "expected 3 columns" in err and "on_error" in err
+    assert "bad.tsv:3" in err and "expected 3 columns" in err and "--on-error skip" in err
 
 
 def test_skip_policy_counts_rows_in_the_summary(tmp_path, capsys):
