@@ -21,11 +21,14 @@ def test_morphemes_with_restored_lemmas(kkma):
 
 
 def test_a_text_that_would_run_for_minutes_hits_the_bound_and_is_reported(kkma):
-    texts = ["좋은 영화", "ㅇ" * 30, "재밌다"]
+    texts = ["좋은 영화", "ㅇ" * 30, "재밌다", "좋은 영화", "ㅇ" * 30]
     tokens, report = kkma.tokenize_many(texts)
-    assert report.timed_out == [1]
-    assert tokens[1] == ["ㅇ", "ㅇ"]  # the fallback: repeats shortened, analyzed again
-    assert tokens[0] == ["좋", "은", "영화"]
+    assert report.timed_out == [1, 4]  # rows of the input, duplicates included
+    assert report.computed == 3  # each distinct text analyzed once
+    assert tokens[1] == tokens[4] == ["ㅇ", "ㅇ"]  # the fallback: repeats shortened, analyzed again
+    assert tokens[0] == tokens[3] == ["좋", "은", "영화"]
+    again, cached = kkma.tokenize_many(texts)
+    assert cached.computed == 0 and cached.timed_out == [1, 4] and again == tokens
 
 
 def test_second_run_is_served_from_cache(kkma):

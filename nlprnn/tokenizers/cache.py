@@ -15,7 +15,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 STATUS_OK = 0
-STATUS_FALLBACK = 1
+STATUS_TIMED_OUT = 1
+"""The text hit the time bound; its tokens are the fallback's."""
+STATUS_FAILED = 2
+"""The analyzer raised on the text; its tokens are whitespace tokens."""
 
 
 def default_cache_dir() -> Path:
@@ -44,15 +47,16 @@ class TokenCache:
             "CREATE TABLE IF NOT EXISTS tokens (key BLOB PRIMARY KEY, tokens TEXT NOT NULL, status INTEGER NOT NULL)"
         )
 
-    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, list[str]]:
-        """Token lists for the keys that are cached."""
-        found: dict[bytes, list[str]] = {}
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, tuple[list[str], int]]:
+        """(tokens, status) for the keys that are cached."""
+        found: dict[bytes, tuple[list[str], int]] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 900):
             part = unique[start : start + 900]
             marks = ",".join("?" * len(part))
-            for key, tokens in self._db.execute(f"SELECT key, tokens FROM tokens WHERE key IN ({marks})", part):
-                found[key] = json.loads(tokens)
+            query = f"SELECT key, tokens, status FROM tokens WHERE key IN ({marks})"
+            for key, tokens, status in self._db.execute(query, part):
+                found[key] = (json.loads(tokens), status)
         return found
 
     def put_many(self, items: Iterable[tuple[bytes, list[str], int]]) -> None:

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from nlprnn.errors import TokenizerUnavailableError
 from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, register_tokenizer
-from nlprnn.tokenizers.cache import STATUS_FALLBACK, STATUS_OK, TokenCache, text_key
+from nlprnn.tokenizers.cache import STATUS_FAILED, STATUS_OK, STATUS_TIMED_OUT, TokenCache, text_key
 from nlprnn.tokenizers.pool import TIMED_OUT, KonlpyPool, check_java
 
 _REPEATS = re.compile(r"(.{1,3}?)\1{2,}", re.DOTALL)
@@ -103,51 +103,53 @@ class KonlpyTokenizer(Tokenizer):
         report = TokenizeReport(rows=len(texts))
         keys = [text_key(text) for text in texts]
         cache = self.cache
-        known: dict[bytes, list[str]] = cache.get_many(keys) if cache is not None else {}
-        # one analysis per distinct uncached text
-        todo_keys: dict[bytes, str] = {}
+        known: dict[bytes, tuple[list[str], int]] = cache.get_many(keys) if cache is not None else {}
+        report.cached = sum(1 for key in keys if key in known)
+        todo: dict[bytes, str] = {}  # one analysis per distinct uncached text
         for key, text in zip(keys, texts):
-            if key not in known and key not in todo_keys:
-                todo_keys[key] = text
-        report.cached = len(texts) - sum(1 for key in keys if key not in known)
-        if todo_keys:
-            todo = list(todo_keys.items())
-            computed = self._analyze([text for _, text in todo], report, progress)
-            for (key, _), tokens in zip(todo, computed):
-                known[key] = tokens
-        report.computed = len(todo_keys)
+            if key not in known and key not in todo:
+                todo[key] = text
+        if todo:
+            known.update(self._analyze(todo, progress))
+        report.computed = len(todo)
+        for row, key in enumerate(keys):
+            status = known[key][1]
+            if status == STATUS_TIMED_OUT:
+                report.timed_out.append(row)
+            elif status == STATUS_FAILED:
+                report.failed.append(row)
         report.seconds = time.perf_counter() - start_time
-        return [known[key] for key in keys], report
+        return [known[key][0] for key in keys], report
 
-    def _analyze(self, texts: list[str], report: TokenizeReport, progress: bool) -> list[list[str]]:
-        """Run the pool over distinct texts, with the fallback, writing results to the cache."""
-        results: list[list[str] | None] = [None] * len(texts)
-        status = [STATUS_OK] * len(texts)
+    def _analyze(self, todo: dict[bytes, str], progress: bool) -> dict[bytes, tuple[list[str], int]]:
+        """Run the pool over distinct texts, with the fallback; results go to the cache as they come."""
+        keys = list(todo)
+        texts = list(todo.values())
+        results: dict[bytes, tuple[list[str], int]] = {}
         overran: list[int] = []
         pending: list[tuple[bytes, list[str], int]] = []
         lock = threading.Lock()
-        bar = tqdm(total=len(texts), unit="row", desc=f"{self.name}", disable=not progress)
-        last_flush = [time.monotonic()]
+        bar = tqdm(total=len(texts), unit="row", desc=self.name, disable=not progress)
+        last_flush = time.monotonic()
 
-        def flush() -> None:
-            if self.cache is not None and pending:
-                self.cache.put_many(pending)
-            pending.clear()
-            last_flush[0] = time.monotonic()
+        def keep(i: int, tokens: list[str], status: int) -> None:
+            nonlocal last_flush
+            results[keys[i]] = (tokens, status)
+            pending.append((keys[i], tokens, status))
+            if len(pending) >= 512 or time.monotonic() - last_flush > 5:
+                if self.cache is not None:
+                    self.cache.put_many(pending)
+                pending.clear()
+                last_flush = time.monotonic()
 
         def on_result(i: int, answer: Any) -> None:
             with lock:
                 if answer is TIMED_OUT:
                     overran.append(i)
-                    report.timed_out.append(i)
+                elif isinstance(answer, dict):  # the analyzer raised on this text
+                    keep(i, texts[i].split(), STATUS_FAILED)
                 else:
-                    if isinstance(answer, dict):  # the analyzer raised on this text
-                        report.failed.append(i)
-                        answer, status[i] = texts[i].split(), STATUS_FALLBACK
-                    results[i] = answer
-                    pending.append((text_key(texts[i]), answer, status[i]))
-                    if len(pending) >= 512 or time.monotonic() - last_flush[0] > 5:
-                        flush()
+                    keep(i, answer, STATUS_OK)
                 bar.update(1)
 
         workers = max(1, min(self.workers, len(texts) // self.ROWS_PER_WORKER))
@@ -158,16 +160,13 @@ class KonlpyTokenizer(Tokenizer):
 
             def on_retry(j: int, answer: Any) -> None:
                 i = overran[j]
-                if answer is TIMED_OUT or isinstance(answer, dict):
-                    answer = texts[i].split()
-                results[i] = answer
-                pending.append((text_key(texts[i]), answer, STATUS_FALLBACK))
+                ok = answer is not TIMED_OUT and not isinstance(answer, dict)
+                keep(i, answer if ok else texts[i].split(), STATUS_TIMED_OUT)
 
             self.pool.run(shortened, self.timeout, on_retry, chunk_size=1, workers=1)
-        flush()
-        report.timed_out.sort()
-        report.failed.sort()
-        return [r if r is not None else [] for r in results]
+        if self.cache is not None:
+            self.cache.put_many(pending)
+        return results
 
     def close(self) -> None:
         """Stop the analyzer processes (they also stop when this object is collected)."""
