@@ -80,6 +80,11 @@ def test_split_is_seeded_and_stratified(write):
         assert labels.count("1") / len(labels) == pytest.approx(0.25)
     again = data.split([0.8, 0.1, 0.1], stratified=True, random_state=7)
     assert [ex.text for ex in again[0]] == [ex.text for ex in train]
+    import random
+
+    random.seed(1)
+    legacy = data.split(0.5, random_state=random.getstate())  # what torchtext tutorials pass
+    assert [ex.text for ex in legacy[0]] == [ex.text for ex in data.split(0.5, random_state=random.getstate())[0]]
     other = data.split([0.8, 0.1, 0.1], stratified=True, random_state=8)
     assert [ex.text for ex in other[0]] != [ex.text for ex in train]
 

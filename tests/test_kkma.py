@@ -62,3 +62,20 @@ def test_tokenizer_pickles_without_its_processes(kkma):
     assert copy.spec() == kkma.spec()
     assert copy("영화") == ["영화"]
     copy.close()
+
+
+@pytest.mark.parametrize("name, expected", [("okt", ["좋은", "영화"]), ("komoran", ["좋", "은", "영화"])])
+def test_other_konlpy_analyzers_run_the_same_way(name, expected):
+    tokenizer = get_tokenizer(name, workers=1)
+    try:
+        assert tokenizer("좋은 영화") == expected
+    finally:
+        tokenizer.close()
+
+
+def test_pos_option_keeps_the_tags():
+    tokenizer = get_tokenizer("kkma", pos=True, workers=1)
+    try:
+        assert tokenizer("좋은 영화") == ["좋/VA", "은/ETD", "영화/NNG"]
+    finally:
+        tokenizer.close()

@@ -194,13 +194,18 @@ class Dataset:
                        path=self.path)
 
     def split(self, split_ratio: float | Sequence[float] = 0.7, stratified: bool = False,
-              strata_field: str = "label", random_state: int | np.random.Generator | None = None) -> tuple[Dataset, ...]:
+              strata_field: str = "label", random_state: int | tuple | np.random.Generator | None = None
+              ) -> tuple[Dataset, ...]:
         """Seeded split as in torchtext: a float -> (train, test); [train, test] or
         [train, test, valid] ratios -> (train, test) or (train, valid, test). ``random_state`` is a seed
         or numpy Generator (None: seed 0, so splits are reproducible by default)."""
         ratios = _split_ratios(split_ratio)
-        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(
-            0 if random_state is None else random_state)
+        if isinstance(random_state, np.random.Generator):
+            rng = random_state
+        elif isinstance(random_state, tuple):  # random.getstate(), as torchtext tutorials pass
+            rng = np.random.default_rng(hash(random_state) & 0xFFFFFFFF)
+        else:
+            rng = np.random.default_rng(0 if random_state is None else random_state)
         if stratified:
             if strata_field not in self.fields:
                 raise ConfigError(f"strata_field {strata_field!r} is not a field of this dataset ({list(self.fields)})")
