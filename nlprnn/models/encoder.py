@@ -1,0 +1,233 @@
+"""RNNEncoder: multi-layer, optionally bidirectional LSTM/GRU/RNN over variable-length batches.
+
+Shapes follow ``torch.nn.LSTM``: ``h_0``/``h_n`` are (num_layers * num_directions, batch, hidden),
+layer-major with forward before backward; outputs are (batch, time, num_directions * hidden) with
+``batch_first=True`` (the default here), or time-major. Outputs at padded positions are zero, and the
+final state of every sequence is its state at its own last token, in both directions.
+
+Dropout is on vertical connections only (Zaremba et al. 2014, "Recurrent Neural Network
+Regularization", sec. 3): on the encoder input (``input_dropout``), between layers
+(``layer_dropout``) and on the output (``output_dropout``); never on the recurrent h -> h path.
+
+Execution without layer norm (``execution``):
+- ``"packed"``: ``nn.LSTM`` on a PackedSequence (cuDNN's fast path on GPU; on CPU it loops per step).
+- ``"padded"``: the same ``nn.LSTM`` weights on padded tensors, exact: each layer and direction runs as
+  one fused call per *distinct length* in the batch (rows sorted by length; a segment's final states
+  carry into the next, shorter prefix of rows), the backward direction on sequences reversed within
+  their own lengths. Bucketed batches have one to a few distinct lengths, so this is about as fast as
+  running ``nn.LSTM`` on the padded batch, and unlike that it is exact.
+- ``"auto"`` (default): packed on CUDA, padded on CPU (measured faster there; see the README).
+With ``layer_norm=True`` the cells are ``LayerNormRNNLayer`` (masking makes them exact).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from nlprnn.models.layer_norm_rnn import LayerNormRNNLayer
+
+State = Tensor | tuple[Tensor, Tensor]
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def reverse_within_lengths(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence of a batch-first tensor within its own length; pads stay at the end."""
+    steps = x.shape[1]
+    t = torch.arange(steps, device=x.device)[None, :]
+    lengths = lengths.to(x.device)[:, None]
+    index = torch.where(t < lengths, lengths - 1 - t, t)  # (B, T)
+    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+class RNNEncoder(nn.Module):
+    """A stack of recurrent layers with vertical-only dropout; see the module docstring.
+
+    Args:
+        input_size, hidden_size, num_layers, bidirectional, batch_first: as in ``nn.LSTM``.
+        cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
+        input_dropout, layer_dropout, output_dropout: dropout rates on the vertical connections.
+        layer_norm: layer-normalized LSTM/GRU cells (Ba et al. 2016).
+        execution: ``"auto"``, ``"packed"`` or ``"padded"`` (without layer norm).
+        compile: compile the layer-norm step with ``torch.compile`` (eager where unavailable).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, cell: str = "lstm",
+                 bidirectional: bool = False, input_dropout: float = 0.0, layer_dropout: float = 0.0,
+                 output_dropout: float = 0.0, layer_norm: bool = False, batch_first: bool = True,
+                 execution: str = "auto", compile: bool = True) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
+        if execution not in ("auto", "packed", "padded"):
+            raise ValueError(f"execution must be 'auto', 'packed' or 'padded', not {execution!r}")
+        if layer_norm and cell == "rnn":
+            raise ValueError("layer_norm is implemented for 'lstm' and 'gru' cells")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        self.batch_first = batch_first
+        self.layer_norm = layer_norm
+        self.execution = execution
+        self.input_dropout = nn.Dropout(input_dropout)
+        self.layer_dropout = nn.Dropout(layer_dropout)
+        self.output_dropout = nn.Dropout(output_dropout)
+        if layer_norm:
+            self.layers = nn.ModuleList(
+                LayerNormRNNLayer(input_size if layer == 0 else hidden_size * self.num_directions, hidden_size,
+                                  cell, compile=compile)
+                for layer in range(num_layers) for _ in range(self.num_directions))
+        else:
+            # dropout between layers is nn.LSTM's own (vertical only); padded execution applies it too
+            self.rnn = CELLS[cell](input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+                                   batch_first=True, dropout=layer_dropout if num_layers > 1 else 0.0)
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size * self.num_directions
+
+    def forward(self, inputs: Tensor | PackedSequence, lengths: Tensor | None = None,
+                hx: State | None = None) -> tuple[Tensor | PackedSequence, State]:
+        """inputs (B, T, I) with lengths (B,), or a PackedSequence -> (outputs, h_n or (h_n, c_n))."""
+        packed_in = isinstance(inputs, PackedSequence)
+        if isinstance(inputs, PackedSequence):
+            x, lengths = pad_packed_sequence(inputs, batch_first=True)
+        else:
+            x = inputs if self.batch_first else inputs.transpose(0, 1)
+        batch, steps = x.shape[0], x.shape[1]
+        if lengths is None:
+            lengths = torch.full((batch,), steps, dtype=torch.long)
+        lengths = lengths.to(torch.long)
+        x = self.input_dropout(x)
+        if self.layer_norm:
+            out, state = self._run_layer_norm(x, lengths, hx)
+        elif bool((lengths == steps).all()):
+            out, state = self.rnn(x, hx)  # no padding: nn.LSTM's fused path is exact
+        elif self._mode(x) == "packed":
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            packed_out, state = self.rnn(packed, hx)
+            out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=steps)
+        else:
+            out, state = self._run_padded(x, lengths, hx)
+        out = self.output_dropout(out)
+        if packed_in:
+            return pack_padded_sequence(out, lengths.cpu(), batch_first=True, enforce_sorted=False), state
+        return (out if self.batch_first else out.transpose(0, 1)), state
+
+    def _mode(self, x: Tensor) -> str:
+        if self.execution != "auto":
+            return self.execution
+        return "packed" if x.is_cuda else "padded"
+
+    # -- padded, exact: one fused call per distinct length ------------------------------------------
+    def _run_padded(self, x: Tensor, lengths: Tensor, hx: State | None) -> tuple[Tensor, State]:
+        order = torch.argsort(lengths, descending=True, stable=True)
+        unorder = torch.argsort(order)
+        x, lens = x[order], lengths[order]
+        h0, c0 = self._split_state(hx, x, order)
+        finals_h: list[Tensor] = []
+        finals_c: list[Tensor] = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                seq = layer_input if direction == 0 else reverse_within_lengths(layer_input, lens)
+                out, h, c = self._run_segments(layer, direction, seq, lens, h0[k], c0[k] if c0 is not None else None)
+                outs.append(out if direction == 0 else reverse_within_lengths(out, lens))
+                finals_h.append(h)
+                if c is not None:
+                    finals_c.append(c)
+            layer_input = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
+            if layer < self.num_layers - 1:
+                layer_input = self.layer_dropout(layer_input)
+        out = layer_input[unorder]
+        h_n = torch.stack(finals_h)[:, unorder]
+        if self.cell == "lstm":
+            return out, (h_n, torch.stack(finals_c)[:, unorder])
+        return out, h_n
+
+    def _run_segments(self, layer: int, direction: int, x: Tensor, lens: Tensor, h: Tensor,
+                      c: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One layer-direction over rows sorted by length (descending), one call per distinct length."""
+        suffix = "_reverse" if direction else ""
+        params = [getattr(self.rnn, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        batch, steps, _ = x.shape
+        out = x.new_zeros(batch, steps, self.hidden_size)
+        final_h, final_c = h.clone(), (c.clone() if c is not None else None)
+        start = 0
+        for end in sorted(set(lens.tolist())):
+            if end == 0:
+                continue
+            rows = int((lens >= end).sum())  # rows still running: a prefix, as rows are sorted
+            segment = x[:rows, start:end]
+            state: Any = (h[None, :rows], c[None, :rows]) if c is not None else h[None, :rows]
+            seg_out, h_new, c_new = self._call(segment, state, params)
+            out[:rows, start:end] = seg_out
+            h, c = h_new[0], (c_new[0] if c_new is not None else None)
+            done = lens[:rows] == end
+            final_h[:rows][done] = h[done]
+            if final_c is not None and c is not None:
+                final_c[:rows][done] = c[done]
+            start = end
+        return out, final_h, final_c
+
+    def _call(self, x: Tensor, state: Any, params: list[Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One fused single-layer, single-direction call of the same kernel nn.LSTM/GRU/RNN uses."""
+        vf: Any = torch._VF  # type: ignore[attr-defined]
+        if self.cell == "lstm":
+            out, h, c = vf.lstm(x, state, params, True, 1, 0.0, self.training, False, True)
+            return out, h, c
+        kernel = vf.gru if self.cell == "gru" else vf.rnn_tanh
+        out, h = kernel(x, state, params, True, 1, 0.0, self.training, False, True)
+        return out, h, None
+
+    # -- layer norm: own cells with masking -------------------------------------------------------
+    def _run_layer_norm(self, x: Tensor, lengths: Tensor, hx: State | None) -> tuple[Tensor, State]:
+        mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        h0, c0 = self._split_state(hx, x, None)
+        finals_h, finals_c = [], []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                module = self.layers[k]
+                seq = layer_input if direction == 0 else reverse_within_lengths(layer_input, lengths)
+                state = (h0[k], c0[k]) if c0 is not None else (h0[k],)
+                out, final = module(seq, mask, state)
+                outs.append(out if direction == 0 else reverse_within_lengths(out, lengths))
+                finals_h.append(final[0])
+                if self.cell == "lstm":
+                    finals_c.append(final[1])
+            layer_input = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
+            if layer < self.num_layers - 1:
+                layer_input = self.layer_dropout(layer_input)
+        h_n = torch.stack(finals_h)
+        if self.cell == "lstm":
+            return layer_input, (h_n, torch.stack(finals_c))
+        return layer_input, h_n
+
+    def _split_state(self, hx: State | None, x: Tensor, order: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """Initial (h_0, c_0) as (layers*dirs, B, H), zeros when not given, rows in ``order``."""
+        shape = (self.num_layers * self.num_directions, x.shape[0], self.hidden_size)
+        if hx is None:
+            zeros = x.new_zeros(shape)
+            return zeros, (zeros if self.cell == "lstm" else None)
+        h0, c0 = hx if isinstance(hx, tuple) else (hx, None)
+        if order is not None:
+            h0 = h0[:, order]
+            c0 = c0[:, order] if c0 is not None else None
+        return h0, c0
+
+    def final_output(self, state: State) -> Tensor:
+        """The top layer's final hidden state, forward and backward concatenated: (B, num_dirs * H)."""
+        h_n = state[0] if isinstance(state, tuple) else state
+        top = h_n[-self.num_directions:]  # (dirs, B, H)
+        return torch.cat(list(top), dim=-1)

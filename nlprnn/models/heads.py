@@ -1,0 +1,159 @@
+"""Task models: an embedding (or numeric input), an RNNEncoder, and a head.
+
+- SequenceClassifier (many-to-one): final states or pooled outputs -> class logits.
+- SequenceTagger (many-to-many): per-token logits, softmax or a BIO-constrained CRF.
+- LanguageModel (next token): hidden state carried across BPTT windows, optional tied embeddings.
+- SequenceRegressor (many-to-one, numeric features): a window of rows -> the next value(s).
+All take batch-first ids (B, T) with lengths (B,).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nlprnn.models.crf import CRF
+from nlprnn.models.encoder import RNNEncoder, State
+
+
+def valid_mask(lengths: Tensor, steps: int) -> Tensor:
+    """(B, T) bool, True at real tokens."""
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class SequenceClassifier(nn.Module):
+    """Embedding -> RNNEncoder -> pooling -> linear. ``pooling``: ``"last"`` (the top layer's final
+    forward and backward states, concatenated), ``"max"`` or ``"mean"`` over valid positions."""
+
+    def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 256,
+                 pooling: str = "last", padding_idx: int | None = None, embedding: nn.Embedding | None = None,
+                 **encoder: Any) -> None:
+        super().__init__()
+        if pooling not in ("last", "max", "mean"):
+            raise ValueError(f"pooling must be 'last', 'max' or 'mean', not {pooling!r}")
+        self.embedding = embedding or nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.encoder = RNNEncoder(self.embedding.embedding_dim, hidden_size, **encoder)
+        self.pooling = pooling
+        self.output = nn.Linear(self.encoder.output_size, num_classes)
+
+    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """tokens (B, T), lengths (B,) -> logits (B, num_classes)."""
+        outputs, state = self.encoder(self.embedding(tokens), lengths)  # (B, T, D*H)
+        if self.pooling == "last":
+            features = self.encoder.final_output(state)  # (B, D*H)
+        else:
+            mask = valid_mask(lengths.to(tokens.device), tokens.shape[1]).unsqueeze(-1)
+            if self.pooling == "max":
+                features = outputs.masked_fill(~mask, float("-inf")).max(1).values
+            else:
+                features = (outputs * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return self.output(features)
+
+
+class SequenceTagger(nn.Module):
+    """Embedding (+ optional character features) -> RNNEncoder -> per-token logits, with a CRF when
+    ``crf=True`` (transitions constrained by ``tags``, the BIO tag names in id order)."""
+
+    def __init__(self, vocab_size: int, num_tags: int, embedding_dim: int = 128, hidden_size: int = 256,
+                 crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,
+                 char_vocab_size: int | None = None, char_dim: int = 32, char_hidden: int = 32,
+                 **encoder: Any) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        input_size = embedding_dim
+        self.char_embedding: nn.Embedding | None = None
+        if char_vocab_size is not None:  # a BiLSTM over each word's characters (Lample et al. 2016)
+            self.char_embedding = nn.Embedding(char_vocab_size, char_dim, padding_idx=padding_idx)
+            self.char_encoder = RNNEncoder(char_dim, char_hidden, bidirectional=True)
+            input_size += 2 * char_hidden
+        self.encoder = RNNEncoder(input_size, hidden_size, **encoder)
+        self.emissions = nn.Linear(self.encoder.output_size, num_tags)
+        self.crf = CRF(num_tags, tags) if crf else None
+
+    def forward(self, tokens: Tensor, lengths: Tensor, chars: Tensor | None = None,
+                char_lengths: Tensor | None = None) -> Tensor:
+        """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T) -> emissions (B, T, K)."""
+        x = self.embedding(tokens)
+        if self.char_embedding is not None:
+            if chars is None or char_lengths is None:
+                raise ValueError("this tagger uses character features: pass chars and char_lengths")
+            b, t, c = chars.shape
+            flat_lengths = char_lengths.reshape(b * t).clamp(min=1)
+            _, state = self.char_encoder(self.char_embedding(chars.reshape(b * t, c)), flat_lengths)
+            x = torch.cat([x, self.char_encoder.final_output(state).view(b, t, -1)], dim=-1)
+        outputs, _ = self.encoder(x, lengths)
+        return self.emissions(outputs)
+
+    def loss(self, emissions: Tensor, tags: Tensor, lengths: Tensor) -> Tensor:
+        """CRF negative log-likelihood, or token cross-entropy over valid positions."""
+        mask = valid_mask(lengths.to(emissions.device), emissions.shape[1])
+        if self.crf is not None:
+            return self.crf.neg_log_likelihood(emissions, tags, mask)
+        return F.cross_entropy(emissions[mask], tags[mask])
+
+    def decode(self, emissions: Tensor, lengths: Tensor) -> list[list[int]]:
+        """Best tag ids of each sequence (Viterbi with a CRF, else argmax), each of its own length."""
+        mask = valid_mask(lengths.to(emissions.device), emissions.shape[1])
+        if self.crf is not None:
+            return self.crf.decode(emissions, mask)
+        best = emissions.argmax(-1)
+        return [best[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
+
+
+class LanguageModel(nn.Module):
+    """Embedding -> unidirectional RNNEncoder -> linear over the vocabulary (Zaremba et al. 2014).
+
+    ``dropout`` goes on the embedding output, between layers and on the top output (vertical only).
+    ``tie_weights`` shares the input and output embedding (Press & Wolf 2017; needs
+    ``embedding_dim == hidden_size``). Carry ``state`` from window to window and ``detach`` it between.
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int = 200, hidden_size: int = 200, num_layers: int = 2,
+                 cell: str = "lstm", dropout: float = 0.0, tie_weights: bool = False, layer_norm: bool = False,
+                 compile: bool = True) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.encoder = RNNEncoder(embedding_dim, hidden_size, num_layers=num_layers, cell=cell,
+                                  input_dropout=dropout, layer_dropout=dropout, output_dropout=dropout,
+                                  layer_norm=layer_norm, compile=compile)
+        self.output = nn.Linear(hidden_size, vocab_size)
+        if tie_weights:
+            if embedding_dim != hidden_size:
+                raise ValueError("tie_weights needs embedding_dim == hidden_size")
+            self.output.weight = self.embedding.weight
+        initrange = 0.1  # as pytorch/examples word_language_model
+        nn.init.uniform_(self.embedding.weight, -initrange, initrange)
+        nn.init.zeros_(self.output.bias)
+
+    def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """tokens (B, T) -> logits (B, T, V) and the state to pass to the next window."""
+        outputs, state = self.encoder(self.embedding(tokens), None, state)
+        return self.output(outputs), state
+
+    @staticmethod
+    def detach(state: State) -> State:
+        """Cut the graph between BPTT windows, keeping the values (``repackage_hidden``)."""
+        if isinstance(state, tuple):
+            return tuple(s.detach() for s in state)  # type: ignore[return-value]
+        return state.detach()
+
+    def loss(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """Mean cross-entropy per token; ``exp`` of it is the perplexity."""
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+class SequenceRegressor(nn.Module):
+    """Numeric features over time (B, T, F) -> RNNEncoder -> the next value(s) (B, outputs)."""
+
+    def __init__(self, num_features: int, hidden_size: int = 64, outputs: int = 1, **encoder: Any) -> None:
+        super().__init__()
+        self.encoder = RNNEncoder(num_features, hidden_size, **encoder)
+        self.output = nn.Linear(self.encoder.output_size, outputs)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        _, state = self.encoder(x, lengths)
+        return self.output(self.encoder.final_output(state))

@@ -1,0 +1,296 @@
+"""Models: exact variable-length encoders, layer-norm cells, vertical-only dropout, CRF, generation."""
+
+import itertools
+from collections import Counter
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nlprnn import Vocab
+from nlprnn.models import (
+    CRF,
+    LanguageModel,
+    LayerNormRNNLayer,
+    RNNEncoder,
+    SequenceClassifier,
+    SequenceRegressor,
+    SequenceTagger,
+    bio_allowed,
+    embedding_from_vocab,
+    generate,
+    layer_norm_rnn,
+)
+
+
+def batch(lengths, size=5, seed=0):
+    torch.manual_seed(seed)
+    lengths = torch.tensor(lengths)
+    x = torch.randn(len(lengths), int(lengths.max()), size)
+    return x * (torch.arange(x.shape[1])[None, :, None] < lengths[:, None, None]), lengths
+
+
+def states(state):
+    return state if isinstance(state, tuple) else (state,)
+
+
+def assert_matches_one_at_a_time(encoder, x, lengths, out, state):
+    for b, n in enumerate(lengths.tolist()):
+        alone, alone_state = encoder(x[b:b + 1, :n])
+        torch.testing.assert_close(out[b, :n], alone[0], atol=1e-5, rtol=1e-5)
+        assert out[b, n:].abs().max().item() == 0 if n < out.shape[1] else True
+        for full, single in zip(states(state), states(alone_state)):
+            torch.testing.assert_close(full[:, b], single[:, 0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell, layers, bidirectional",
+                         list(itertools.product(["lstm", "gru"], [1, 2, 3], [False, True])) + [("rnn", 2, True)])
+def test_packed_padded_and_one_at_a_time_agree(cell, layers, bidirectional):
+    x, lengths = batch([7, 2, 5, 2, 7, 1])
+    encoder = RNNEncoder(5, 6, num_layers=layers, cell=cell, bidirectional=bidirectional).eval()
+    encoder.execution = "packed"
+    packed_out, packed_state = encoder(x, lengths)
+    encoder.execution = "padded"
+    padded_out, padded_state = encoder(x, lengths)
+    torch.testing.assert_close(packed_out, padded_out, atol=1e-5, rtol=1e-5)
+    for a, b in zip(states(packed_state), states(padded_state)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    assert_matches_one_at_a_time(encoder, x, lengths, padded_out, padded_state)
+
+
+@pytest.mark.parametrize("cell, layers, bidirectional", list(itertools.product(["lstm", "gru"], [1, 3], [False, True])))
+def test_layer_norm_encoder_is_exact_per_sequence(cell, layers, bidirectional):
+    x, lengths = batch([6, 3, 1, 6])
+    encoder = RNNEncoder(5, 4, num_layers=layers, cell=cell, bidirectional=bidirectional, layer_norm=True,
+                         compile=False).eval()
+    out, state = encoder(x, lengths)
+    assert out.shape == (4, 6, 4 * (2 if bidirectional else 1))
+    assert_matches_one_at_a_time(encoder, x, lengths, out, state)
+
+
+def test_packed_sequence_in_packed_sequence_out():
+    x, lengths = batch([4, 2, 3])
+    encoder = RNNEncoder(5, 3, bidirectional=True).eval()
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, _ = encoder(packed)
+    assert isinstance(out, nn.utils.rnn.PackedSequence)
+    padded, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    torch.testing.assert_close(padded, encoder(x, lengths)[0])
+
+
+def test_time_major_shapes_follow_nn_lstm():
+    encoder = RNNEncoder(5, 3, num_layers=2, bidirectional=True, batch_first=False)
+    out, (h, c) = encoder(torch.randn(7, 4, 5))
+    assert out.shape == (7, 4, 6) and h.shape == c.shape == (4, 4, 3)
+
+
+def test_compiled_layer_norm_step_equals_eager():
+    x, lengths = batch([5, 3], size=4)
+    torch.manual_seed(1)
+    compiled = RNNEncoder(4, 3, layer_norm=True, compile=True).eval()
+    eager = RNNEncoder(4, 3, layer_norm=True, compile=False).eval()
+    eager.load_state_dict(compiled.state_dict())
+    torch.testing.assert_close(compiled(x, lengths)[0], eager(x, lengths)[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_layer_norm_cell_passes_gradcheck(cell):
+    layer = LayerNormRNNLayer(3, 2, cell, compile=False).double()
+    x = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    assert torch.autograd.gradcheck(lambda inp: layer(inp, mask)[0], (x,))
+
+
+@pytest.mark.parametrize("cell, reference", [("lstm", nn.LSTMCell), ("gru", nn.GRUCell)])
+def test_with_normalization_removed_the_cell_is_the_plain_cell(cell, reference, monkeypatch):
+    """The documented relation: replace every LN by the identity and the step is nn.LSTMCell/GRUCell's
+    (with the bias on the input side)."""
+    torch.manual_seed(0)
+    layer = LayerNormRNNLayer(3, 4, cell, compile=False)
+    layer.ln_x = nn.Identity()
+    monkeypatch.setattr(layer_norm_rnn.F, "layer_norm", lambda x, shape, w, b: x)
+    plain = reference(3, 4)
+    with torch.no_grad():
+        plain.weight_ih.copy_(layer.weight_ih)
+        plain.weight_hh.copy_(layer.weight_hh)
+        plain.bias_ih.copy_(layer.bias)
+        plain.bias_hh.zero_()
+    x = torch.randn(2, 5, 3)
+    out, _ = layer(x, torch.ones(2, 5, dtype=torch.bool))
+    h = torch.zeros(2, 4)
+    c = torch.zeros(2, 4)
+    for t in range(5):
+        if cell == "lstm":
+            h, c = plain(x[:, t], (h, c))
+        else:
+            h = plain(x[:, t], h)
+        torch.testing.assert_close(out[:, t], h, atol=1e-6, rtol=1e-5)
+
+
+def test_layer_norm_lstm_matches_the_papers_formula():
+    torch.manual_seed(0)
+    layer = LayerNormRNNLayer(3, 2, "lstm", compile=False)
+    with torch.no_grad():
+        for ln in (layer.ln_x, layer.ln_h, layer.ln_c):
+            ln.weight.uniform_(0.5, 1.5)
+            ln.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(1, 3, 3)
+    out, (h_n, c_n) = layer(x, torch.ones(1, 3, dtype=torch.bool))
+    h, c = torch.zeros(1, 2), torch.zeros(1, 2)
+    for t in range(3):
+        gates = (layer.ln_x(x[:, t] @ layer.weight_ih.t()) + layer.bias + layer.ln_h(h @ layer.weight_hh.t()))
+        i, f, g, o = gates.chunk(4, -1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()  # the unnormalized cell is carried (Ba et al.)
+        h = o.sigmoid() * layer.ln_c(c).tanh()
+    torch.testing.assert_close(out[:, -1], h)
+    torch.testing.assert_close(c_n, c)
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_dropout_never_touches_the_recurrence(layer_norm):
+    x, lengths = batch([6, 4])
+    # one layer, no input/output dropout: the only dropout left would be recurrent, so none may apply
+    encoder = RNNEncoder(5, 8, num_layers=1, layer_dropout=0.9, layer_norm=layer_norm, compile=False)
+    train_out = encoder.train()(x, lengths)[0]
+    eval_out = encoder.eval()(x, lengths)[0]
+    torch.testing.assert_close(train_out, eval_out)
+
+
+def test_vertical_dropout_applies_in_training_and_not_in_eval():
+    x, lengths = batch([6, 4])
+    encoder = RNNEncoder(5, 8, num_layers=2, input_dropout=0.5, layer_dropout=0.5, output_dropout=0.5)
+    torch.manual_seed(0)
+    assert not torch.equal(encoder.train()(x, lengths)[0], encoder(x, lengths)[0])
+    encoder.eval()
+    assert torch.equal(encoder(x, lengths)[0], encoder(x, lengths)[0])
+
+
+TAGS = ["<pad>", "O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+
+
+def all_paths(crf, emissions, length):
+    return [list(p) for p in itertools.product(range(crf.num_tags), repeat=length)]
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_crf_partition_and_viterbi_equal_brute_force(constrained):
+    torch.manual_seed(3)
+    crf = CRF(len(TAGS), TAGS if constrained else None)
+    with torch.no_grad():
+        crf.transitions.normal_()
+        crf.start.normal_()
+        crf.end.normal_()
+    emissions = torch.randn(3, 4, len(TAGS))
+    lengths = torch.tensor([4, 2, 3])
+    mask = torch.arange(4)[None, :] < lengths[:, None]
+    log_z = crf.log_partition(emissions, mask)
+    best = crf.decode(emissions, mask)
+    for b, n in enumerate(lengths.tolist()):
+        paths = torch.tensor(all_paths(crf, emissions, n))
+        scores = crf.score(emissions[b:b + 1, :n].expand(len(paths), -1, -1), paths,
+                           torch.ones(len(paths), n, dtype=torch.bool))
+        torch.testing.assert_close(log_z[b], torch.logsumexp(scores, 0), atol=1e-4, rtol=1e-5)
+        assert best[b] == paths[scores.argmax()].tolist()
+
+
+def test_decoded_tags_never_make_a_forbidden_bio_move():
+    torch.manual_seed(0)
+    crf = CRF(len(TAGS), TAGS)
+    allowed, start = bio_allowed(TAGS)
+    emissions = torch.randn(50, 8, len(TAGS)) * 5
+    for path in crf.decode(emissions, torch.ones(50, 8, dtype=torch.bool)):
+        assert start[path[0]]
+        assert all(allowed[a, b] for a, b in zip(path, path[1:]))
+    assert not allowed[TAGS.index("O"), TAGS.index("I-PER")]
+    assert not allowed[TAGS.index("B-LOC"), TAGS.index("I-PER")]
+
+
+def test_tagger_with_crf_and_character_features_learns_a_toy_task():
+    torch.manual_seed(0)
+    tagger = SequenceTagger(vocab_size=10, num_tags=len(TAGS), embedding_dim=16, hidden_size=16, tags=TAGS,
+                            char_vocab_size=12, bidirectional=True)
+    tokens = torch.randint(2, 10, (8, 5))
+    tags = torch.where(tokens > 5, TAGS.index("B-PER"), TAGS.index("O"))
+    chars = torch.randint(2, 12, (8, 5, 3))
+    lengths = torch.full((8,), 5)
+    optimizer = torch.optim.Adam(tagger.parameters(), lr=0.05)
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = tagger.loss(tagger(tokens, lengths, chars, torch.full((8, 5), 3)), tags, lengths)
+        loss.backward()
+        optimizer.step()
+    decoded = tagger.decode(tagger(tokens, lengths, chars, torch.full((8, 5), 3)), lengths)
+    assert decoded == tags.tolist()
+
+
+def test_classifier_pools_and_learns():
+    torch.manual_seed(0)
+    tokens = torch.randint(2, 20, (16, 6))
+    labels = (tokens[:, 0] > 10).long()
+    lengths = torch.randint(1, 7, (16,))
+    lengths[labels == 1] = torch.maximum(lengths[labels == 1], torch.tensor(1))
+    for pooling in ("last", "max", "mean"):
+        model = SequenceClassifier(20, 2, embedding_dim=8, hidden_size=8, pooling=pooling, bidirectional=True,
+                                   num_layers=2)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(40):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(tokens, lengths), labels)
+            loss.backward()
+            optimizer.step()
+        assert loss.item() < 0.1, pooling
+
+
+def test_regressor_predicts_the_next_value_of_a_series():
+    torch.manual_seed(0)
+    series = torch.sin(torch.arange(0, 60, 0.3))
+    windows = series.unfold(0, 9, 1)
+    x, y = windows[:, :8].unsqueeze(-1), windows[:, 8:]
+    model = SequenceRegressor(1, hidden_size=16)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+    naive = F.mse_loss(x[:, -1], y)
+    assert loss.item() < naive.item() / 5
+
+
+def test_embedding_from_vocab_uses_vectors_and_pad():
+    vocab = Vocab(Counter({"a": 2, "b": 1}))
+    vocab.vectors = torch.arange(8.0).view(4, 2)
+    embedding = embedding_from_vocab(vocab, freeze=True)
+    assert embedding.padding_idx == 1 and not embedding.weight.requires_grad
+    assert embedding.weight[1].abs().sum() == 0 and embedding.weight[2].tolist() == [4.0, 5.0]
+
+
+def small_lm():
+    vocab = Vocab(Counter({w: 1 for w in "the cat sat on a mat".split()}), specials=["<unk>", "<eos>"])
+    torch.manual_seed(0)
+    return LanguageModel(len(vocab), 8, 8, num_layers=2, tie_weights=True), vocab
+
+
+def test_generation_is_reproducible_with_a_seed():
+    model, vocab = small_lm()
+    first = generate(model, vocab, "the cat", max_tokens=10, seed=7, stop_token=None)
+    assert first == generate(model, vocab, "the cat", max_tokens=10, seed=7, stop_token=None)
+    assert first.startswith("the cat") and len(first.split()) == 12
+
+
+def test_temperature_towards_zero_is_greedy():
+    model, vocab = small_lm()
+    greedy = generate(model, vocab, "the", max_tokens=8, strategy="greedy", stop_token=None)
+    assert generate(model, vocab, "the", max_tokens=8, temperature=1e-4, seed=1, stop_token=None) == greedy
+    assert generate(model, vocab, "the", max_tokens=8, top_k=1, seed=2, stop_token=None) == greedy
+
+
+def test_language_model_state_carries_across_windows():
+    model, vocab = small_lm()
+    model.eval()
+    tokens = torch.randint(0, len(vocab), (2, 10))
+    whole, _ = model(tokens)
+    first, state = model(tokens[:, :4])
+    second, _ = model(tokens[:, 4:], LanguageModel.detach(state))
+    torch.testing.assert_close(torch.cat([first, second], 1), whole, atol=1e-5, rtol=1e-5)
