@@ -94,6 +94,23 @@ def test_compiled_layer_norm_step_equals_eager():
     torch.testing.assert_close(compiled(x, lengths)[0], eager(x, lengths)[0], atol=1e-5, rtol=1e-5)
 
 
+def test_compile_failure_falls_back_to_eager(monkeypatch):
+    def broken(*args, **kwargs):
+        def fails(*a):
+            raise RuntimeError("no C compiler")
+        return fails
+
+    monkeypatch.setattr(torch, "compile", broken)
+    monkeypatch.setattr(layer_norm_rnn, "_COMPILED", {})
+    encoder = RNNEncoder(4, 3, layer_norm=True, compile=True).eval()
+    x, lengths = batch([3, 2], size=4)
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        out, _ = encoder(x, lengths)
+    eager = RNNEncoder(4, 3, layer_norm=True, compile=False).eval()
+    eager.load_state_dict(encoder.state_dict())
+    torch.testing.assert_close(out, eager(x, lengths)[0])
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_layer_norm_cell_passes_gradcheck(cell):
     layer = LayerNormRNNLayer(3, 2, cell, compile=False).double()

@@ -52,17 +52,37 @@ def gru_step(x_t: Tensor, h: Tensor, keep: Tensor, w_h: Tensor, ln_h_w: Tensor, 
     return torch.lerp(h, h_new, keep)
 
 
+class _CompiledOrEager:
+    """``torch.compile(step)``, falling back to the eager step (once, with a warning) if compiling fails,
+    e.g. where no C compiler is installed for the inductor backend."""
+
+    def __init__(self, eager: Callable[..., tuple[Tensor, ...]]) -> None:
+        self.eager = eager
+        self.compiled: Callable[..., tuple[Tensor, ...]] | None
+        try:
+            self.compiled = torch.compile(eager, dynamic=True)  # type: ignore[call-overload]
+        except Exception as error:
+            warnings.warn(f"torch.compile unavailable ({error}); the layer-norm RNN runs eagerly", stacklevel=2)
+            self.compiled = None
+
+    def __call__(self, *args: Tensor) -> tuple[Tensor, ...]:
+        if self.compiled is not None:
+            try:
+                return self.compiled(*args)
+            except Exception as error:  # backend failure at first use
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); "
+                              "the layer-norm RNN runs eagerly", stacklevel=2)
+                self.compiled = None
+        return self.eager(*args)
+
+
 def _step_function(name: str, compile: bool) -> Callable[..., tuple[Tensor, ...]]:
-    """The step, compiled once per process (shared by every layer); eager if compiling fails."""
+    """The step, compiled once per process (shared by every layer) or eager."""
     eager = {"lstm": lstm_step, "gru": gru_step}[name]
     if not compile:
         return eager  # type: ignore[return-value]
     if name not in _COMPILED:
-        try:
-            _COMPILED[name] = torch.compile(eager, dynamic=True)  # type: ignore[call-overload]
-        except Exception as error:  # no compiler backend here
-            warnings.warn(f"torch.compile unavailable ({error}); layer-norm RNN runs eagerly", stacklevel=3)
-            _COMPILED[name] = eager  # type: ignore[assignment]
+        _COMPILED[name] = _CompiledOrEager(eager)  # type: ignore[arg-type]
     return _COMPILED[name]
 
 
