@@ -69,6 +69,13 @@ def test_layer_norm_encoder_is_exact_per_sequence(cell, layers, bidirectional):
     assert_matches_one_at_a_time(encoder, x, lengths, out, state)
 
 
+def test_auto_execution_on_cpu_pads_bucketed_batches_and_packs_ragged_ones():
+    encoder = RNNEncoder(5, 3)
+    x = torch.zeros(64, 60, 5)
+    assert encoder._mode(x, torch.randint(30, 33, (64,))) == "padded"
+    assert encoder._mode(x, torch.arange(64) % 50 + 5) == "packed"
+
+
 def test_packed_sequence_in_packed_sequence_out():
     x, lengths = batch([4, 2, 3])
     encoder = RNNEncoder(5, 3, bidirectional=True).eval()

@@ -114,7 +114,7 @@ class LanguageModel(nn.Module):
 
     def __init__(self, vocab_size: int, embedding_dim: int = 200, hidden_size: int = 200, num_layers: int = 2,
                  cell: str = "lstm", dropout: float = 0.0, tie_weights: bool = False, layer_norm: bool = False,
-                 compile: bool = True) -> None:
+                 compile: bool | None = None) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.encoder = RNNEncoder(embedding_dim, hidden_size, num_layers=num_layers, cell=cell,

@@ -12,7 +12,8 @@ GRU, the same idea: ``r, z, n`` from ``LN_x(W_x x_t)`` and ``LN_h(W_h h_{t-1})``
 
 Speed: ``LN_x(W_x x)`` is computed for all time steps at once, outside the recurrence; only the
 step (one matrix product plus elementwise work) runs per time step, compiled with ``torch.compile``
-when it is available (eager otherwise). Variable lengths are handled by masking: a sequence's state
+on CUDA by default, where fusing the elementwise work saves kernel launches (on this project's CPU the
+compiled step measured no faster than eager), eager where compiling fails. Variable lengths are handled by masking: a sequence's state
 stops changing after its last token, so final states are exact. Layers run forward in time; the
 encoder runs the backward direction on sequences reversed within their own lengths.
 """
@@ -89,7 +90,7 @@ def _step_function(name: str, compile: bool) -> Callable[..., tuple[Tensor, ...]
 class LayerNormRNNLayer(nn.Module):
     """One direction of one layer: ``cell`` is ``"lstm"`` or ``"gru"``; batch-first tensors."""
 
-    def __init__(self, input_size: int, hidden_size: int, cell: str = "lstm", compile: bool = True) -> None:
+    def __init__(self, input_size: int, hidden_size: int, cell: str = "lstm", compile: bool | None = None) -> None:
         super().__init__()
         if cell not in ("lstm", "gru"):
             raise ValueError(f"layer norm supports cell 'lstm' or 'gru', not {cell!r}")
@@ -114,7 +115,7 @@ class LayerNormRNNLayer(nn.Module):
         x_gates = self.ln_x(x @ self.weight_ih.t()) + self.bias  # (B, T, G*H)
         zeros = x.new_zeros(batch, self.hidden_size)
         keep = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
-        step = _step_function(self.cell, self.use_compile)
+        step = _step_function(self.cell, x.is_cuda if self.use_compile is None else self.use_compile)
         outputs = []
         if self.cell == "lstm":
             h, c = state if state is not None else (zeros, zeros)
