@@ -10,6 +10,9 @@ only where it feeds ``h_t``, and the *unnormalized* cell is carried::
 
 GRU, the same idea: ``r, z, n`` from ``LN_x(W_x x_t)`` and ``LN_h(W_h h_{t-1})``, ``n = tanh(x_n + r * h_n)``.
 
+Relation to the plain cells (tested): with every LN replaced by the identity, the LSTM step is
+``nn.LSTMCell``'s and the GRU step ``nn.GRUCell``'s, with the bias on the input side (``bias_hh = 0``).
+
 Speed: ``LN_x(W_x x)`` is computed for all time steps at once, outside the recurrence; only the
 step (one matrix product plus elementwise work) runs per time step, compiled with ``torch.compile``
 on CUDA by default, where fusing the elementwise work saves kernel launches (on this project's CPU the
