@@ -165,8 +165,9 @@ def read_delimited(
 def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[str] | None = None) -> ReadResult | None:
     """Arrow's multithreaded reader for a clean literal TSV; None when the file needs the careful path.
 
-    The file is clean when it decodes as UTF-8, has no CR, no blank lines and every line has the
-    header's number of tabs; anything else goes through ``read_delimited``, which locates the problem.
+    The file is clean when it has no CR, no blank lines, every line has the first line's number of
+    tabs, and Arrow's UTF-8 check passes; anything else goes through ``read_delimited``, which locates
+    the problem.
     """
     data = _open_bytes(path)
     if b"\r" in data or b"\n\n" in data or not data.strip() or data.startswith(b"\n"):
@@ -179,11 +180,13 @@ def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[
     tabs = np.diff(np.searchsorted(tab_positions, ends), prepend=0)
     if not (tabs == tabs[0]).all():
         return None
-    lines = [data[: ends[0]].decode("utf-8", "replace")]
+    try:
+        first_line = data[: ends[0]].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     names = list(columns) if columns is not None else None
     if skip_header:
-        header = lines[0].split("\t")
-        names = names or header
+        names = names or first_line.split("\t")
     elif names is None:
         names = [f"column{i}" for i in range(int(tabs[0]) + 1)]
     if len(names) != int(tabs[0]) + 1:
