@@ -1,0 +1,244 @@
+"""The training loop, written out: optimizer step, clipping, schedules, early stopping, checkpoints.
+
+A task gives the Trainer a model, a training iterator (``state_dict``/``load_state_dict`` for exact
+resume), a ``step`` function ``(model, batch) -> (mean loss, tokens)`` and an ``evaluate`` function
+``(model) -> metrics dict``. Each epoch ends with ``last.pt`` (everything needed to continue: weights,
+optimizer, scheduler, AMP scaler, RNG states, iterator position, history) and, when the monitored
+metric improves, ``best.pt`` (weights and metrics); both are written atomically. ``metrics.jsonl``
+gets one line per epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from nlprnn.errors import ConfigError
+from nlprnn.training.checkpoint import load_checkpoint, save_checkpoint
+
+
+class ResumableIterator(Protocol):
+    def __iter__(self) -> Any: ...
+    def __len__(self) -> int: ...
+    def state_dict(self) -> dict[str, int]: ...
+    def load_state_dict(self, state: dict[str, int]) -> None: ...
+
+
+@dataclass
+class TrainConfig:
+    """Optimization settings; ``schedule``: ``constant``, ``epoch_decay`` (Zaremba et al.: multiply the
+    rate by ``lr_decay`` every epoch after the first ``decay_start`` epochs) or ``plateau`` (multiply by
+    ``lr_decay`` when the monitored metric did not improve for an epoch)."""
+
+    epochs: int = 10
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    lr_decay: float = 0.5
+    decay_start: int = 4
+    clip: float | None = 5.0
+    patience: int | None = None
+    monitor: str = "accuracy"
+    mode: str = "max"
+    seed: int = 0
+    amp: bool = True
+    checkpoint_every: int = 0
+
+    def validate(self) -> None:
+        checks = [
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd', not {self.optimizer!r}"),
+            (self.lr > 0, "lr must be positive"),
+            (self.schedule in ("constant", "epoch_decay", "plateau"),
+             f"schedule must be constant, epoch_decay or plateau, not {self.schedule!r}"),
+            (self.mode in ("max", "min"), f"mode must be 'max' or 'min', not {self.mode!r}"),
+            (self.clip is None or self.clip > 0, "clip must be positive (or none)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"train config: {message}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python and torch (the samplers take their own seeds)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Runs ``config.epochs`` epochs of ``step`` over ``train_iterator``, evaluating after each."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, train_iterator: ResumableIterator,
+                 step: Callable[[nn.Module, Any], tuple[Tensor, int]],
+                 evaluate: Callable[[nn.Module], dict[str, Any]], out_dir: str | Path,
+                 device: torch.device | str = "cpu", progress: bool = True,
+                 on_epoch_end: Callable[[dict[str, Any]], None] | None = None) -> None:
+        config.validate()
+        self.model = model.to(device)
+        self.config = config
+        self.train_iterator = train_iterator
+        self.step_fn = step
+        self.evaluate_fn = evaluate
+        self.out_dir = Path(out_dir)
+        self.device = torch.device(device)
+        self.progress = progress
+        self.on_epoch_end = on_epoch_end
+        parameters = [p for p in model.parameters() if p.requires_grad]
+        if config.optimizer == "adam":
+            self.optimizer: torch.optim.Optimizer = torch.optim.Adam(parameters, lr=config.lr,
+                                                                     weight_decay=config.weight_decay)
+        else:
+            self.optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                                             weight_decay=config.weight_decay)
+        self.scheduler: Any = None
+        if config.schedule == "epoch_decay":
+            decay, start = config.lr_decay, config.decay_start
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+                self.optimizer, lambda epoch: decay ** max(0, epoch + 1 - start))
+        elif config.schedule == "plateau":
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, mode="max" if config.mode == "max" else "min", factor=config.lr_decay, patience=0)
+        self.use_amp = config.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.epoch = 0
+        self.step = 0
+        self.best: float | None = None
+        self.bad_epochs = 0
+        self.history: list[dict[str, Any]] = []
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "iterator": self.train_iterator.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "best": self.best,
+            "bad_epochs": self.bad_epochs,
+            "history": json.dumps(self.history),
+            "config": json.dumps(asdict(self.config)),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        random.setstate((3, tuple(state["rng"]["python"]), None))
+        if state["rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.train_iterator.load_state_dict(state["iterator"])
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
+        self.history = json.loads(state["history"])
+
+    def save(self, name: str = "last.pt") -> None:
+        save_checkpoint(self.state_dict(), self.out_dir / name)
+
+    def resume(self, path: str | Path | None = None) -> None:
+        """Continue from ``last.pt`` (or ``path``): the next step is the one the saved run would have taken."""
+        self.load_state_dict(load_checkpoint(path or self.out_dir / "last.pt"))
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value > self.best if self.config.mode == "max" else value < self.best
+
+    def train_epoch(self) -> dict[str, float]:
+        """One pass over the training iterator (from where it stands); returns loss and speed."""
+        self.model.train()
+        total_loss, total_tokens, batches = 0.0, 0, 0
+        start = time.perf_counter()
+        bar = tqdm(self.train_iterator, total=len(self.train_iterator), desc=f"epoch {self.epoch + 1}",
+                   disable=not self.progress, leave=False)
+        bar.update(self.train_iterator.state_dict().get("start", 0))
+        for batch in bar:
+            with torch.autocast(self.device.type, enabled=self.use_amp):
+                loss, tokens = self.step_fn(self.model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}; lower the learning rate")
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            if self.config.clip is not None:
+                self.scaler.unscale_(self.optimizer)
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.step += 1
+            batches += 1
+            total_loss += loss.item()
+            total_tokens += tokens
+            elapsed = time.perf_counter() - start
+            bar.set_postfix(loss=f"{total_loss / batches:.4f}", tok_s=f"{total_tokens / max(elapsed, 1e-9):,.0f}")
+            if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                self.save()
+        seconds = time.perf_counter() - start
+        return {"train_loss": total_loss / max(batches, 1), "seconds": seconds,
+                "tokens_per_s": total_tokens / seconds if seconds > 0 else 0.0}
+
+    def fit(self, resume: bool = False) -> list[dict[str, Any]]:
+        """Train until ``epochs`` or early stopping; returns the per-epoch records."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self.resume()
+        else:
+            seed_everything(self.config.seed)
+        while self.epoch < self.config.epochs:
+            if self.config.patience is not None and self.bad_epochs > self.config.patience:
+                break
+            record: dict[str, Any] = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
+            record.update(self.train_epoch())
+            self.model.eval()
+            with torch.no_grad():
+                metrics = self.evaluate_fn(self.model)
+            record.update(metrics)
+            record["step"] = self.step
+            value = metrics.get(self.config.monitor)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                raise ConfigError(f"monitor {self.config.monitor!r} is not among the metrics {sorted(metrics)}")
+            self.epoch += 1
+            if self.improved(float(value)):
+                self.best, self.bad_epochs = float(value), 0
+                save_checkpoint({"model": self.model.state_dict(), "epoch": self.epoch,
+                                 "metrics": json.dumps(_plain(record))}, self.out_dir / "best.pt")
+                record["best"] = True
+            else:
+                self.bad_epochs += 1
+            if self.scheduler is not None:
+                if self.config.schedule == "plateau":
+                    self.scheduler.step(float(value))
+                else:
+                    self.scheduler.step()
+            self.history.append(_plain(record))
+            with (self.out_dir / "metrics.jsonl").open("a", encoding="utf-8") as log:
+                log.write(json.dumps(self.history[-1], ensure_ascii=False) + "\n")
+            self.save()
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(self.history[-1])
+        return self.history
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready copy (drops long text such as reports)."""
+    return {k: v for k, v in record.items() if isinstance(v, int | float | str | bool | list | dict | type(None))
+            and not (isinstance(v, str) and len(v) > 200)}
