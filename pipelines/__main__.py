@@ -2,6 +2,7 @@
 
 COMMANDS = {
     "preprocess": "tokenize a TSV/CoNLL file, build vocabularies, write the cached dataset, print a summary",
+    "classify": "train / evaluate / predict a text classifier (TSV, CSV, JSONL)",
 }
 
 

@@ -48,23 +48,47 @@ def _coerce(name: str, value: Any, annotation: Any) -> Any:
 
 
 def build_config(cls: type[C], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> C:
-    """An instance of the dataclass ``cls`` from defaults, then the TOML file, then ``overrides``."""
+    """An instance of the dataclass ``cls`` from defaults, then the TOML file, then ``overrides``.
+
+    A field whose type is itself a dataclass is a TOML table (``[model]``) and takes dotted overrides
+    (``model.hidden_size=512``).
+    """
     values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         if not path.exists():
             raise ConfigError(f"config file {path} not found")
         try:
-            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    values.update(overrides or {})
+    for key, value in (overrides or {}).items():
+        target = values
+        *parents, last = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"config key {parent!r} is not a table, so {key!r} cannot be set")
+        target[last] = value
+    return _fill(cls, values, "")
+
+
+def _fill(cls: type[C], values: dict[str, Any], prefix: str) -> C:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"unknown config key(s) {', '.join(map(repr, unknown))}; known keys: {', '.join(sorted(known))}")
-    checked = {name: _coerce(name, value, hints[name]) for name, value in values.items()}
+        names = ", ".join(repr(prefix + k) for k in unknown)
+        raise ConfigError(f"unknown config key(s) {names}; known keys: {', '.join(prefix + k for k in sorted(known))}")
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {prefix + name!r} is a table ([{prefix + name}]), got {value!r}")
+            checked[name] = _fill(hint, value, f"{prefix}{name}.")  # type: ignore[arg-type]
+        else:
+            checked[name] = _coerce(prefix + name, value, hint)
     return cls(**checked)
 
 

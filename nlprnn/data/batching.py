@@ -174,6 +174,12 @@ class Batch:
                 value = (data["data"], data["lengths"])
             setattr(self, name, value)
 
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names that are not set: say which fields the batch has
+        if name.startswith("__") or name in ("fields", "tensors"):
+            raise AttributeError(name)
+        raise AttributeError(f"this batch has no field {name!r}; its fields: {', '.join(self.fields)}")
+
     @property
     def input_fields(self) -> list[str]:
         return [n for n, f in self.fields.items() if not f.is_target]

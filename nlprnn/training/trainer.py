@@ -203,6 +203,7 @@ class Trainer:
             self.resume()
         else:
             seed_everything(self.config.seed)
+            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)  # a fresh run starts a fresh log
         while self.epoch < self.config.epochs:
             if self.config.patience is not None and self.bad_epochs > self.config.patience:
                 break

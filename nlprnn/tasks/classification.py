@@ -1,0 +1,232 @@
+"""Text classification from a TSV/CSV/JSONL file: train, evaluate, predict.
+
+``python -m pipelines.classify`` is a thin layer over ``train``, ``evaluate`` and ``predict`` here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from nlprnn.data.batching import BucketIterator, default_device
+from nlprnn.data.dataset import Dataset, TabularDataset
+from nlprnn.data.field import Field, LabelField
+from nlprnn.errors import ConfigError, DataError
+from nlprnn.models.heads import SequenceClassifier
+from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.metrics import classification_metrics
+from nlprnn.training.trainer import TrainConfig, Trainer
+
+TASK = "classify"
+
+
+@dataclass
+class DataConfig:
+    """Which files, which columns, how to tokenize."""
+
+    train: str = "data/sentiment/train.tsv"
+    valid: str | None = None
+    test: str | None = "data/sentiment/test.tsv"
+    format: str = "tsv"
+    text_column: str = "text"
+    label_column: str = "label"
+    tokenizer: str = "kkma"
+    lower: bool = False
+    max_vocab: int | None = None
+    min_freq: int = 1
+    valid_ratio: float = 0.1
+    split_seed: int = 0
+    batch_size: int = 32
+    on_error: str = "raise"
+
+
+@dataclass
+class ModelConfig:
+    """The SequenceClassifier: embedding -> RNNEncoder -> pooling -> linear."""
+
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 2
+    cell: str = "lstm"
+    bidirectional: bool = True
+    dropout: float = 0.3
+    layer_norm: bool = False
+    pooling: str = "last"
+
+
+@dataclass
+class ClassifyConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, monitor="accuracy"))
+    out: str = "runs/classify"
+    device: str | None = None
+
+
+def _fields(data: DataConfig) -> tuple[Field, LabelField]:
+    text = Field(tokenize=data.tokenizer, lower=data.lower, include_lengths=True, batch_first=True)
+    return text, LabelField()
+
+
+def _read(path: str, data: DataConfig, text: Field, label: LabelField | None, progress: bool) -> TabularDataset:
+    fields: dict[str, Any] = {data.text_column: ("text", text)}
+    if label is not None:
+        fields[data.label_column] = ("label", label)
+    return TabularDataset(path, data.format, fields, skip_header=data.format != "jsonl", on_error=data.on_error,
+                          progress=progress)
+
+
+def build_model(model: ModelConfig, vocab_size: int, num_classes: int, padding_idx: int | None) -> SequenceClassifier:
+    return SequenceClassifier(vocab_size, num_classes, embedding_dim=model.embedding_dim,
+                              hidden_size=model.hidden_size, pooling=model.pooling, padding_idx=padding_idx,
+                              num_layers=model.num_layers, cell=model.cell, bidirectional=model.bidirectional,
+                              input_dropout=model.dropout, layer_dropout=model.dropout, output_dropout=model.dropout,
+                              layer_norm=model.layer_norm)
+
+
+@torch.no_grad()
+def predict_batches(model: SequenceClassifier, dataset: Dataset, batch_size: int,
+                    device: torch.device) -> tuple[list[int], list[float], list[int]]:
+    """(predicted class, its probability, gold class or -1) per row, in the file's order."""
+    model.eval()
+    iterator = BucketIterator(dataset, batch_size=batch_size, train=False, device=device)
+    predicted: list[int] = [0] * len(dataset)
+    confidence: list[float] = [0.0] * len(dataset)
+    gold: list[int] = [-1] * len(dataset)
+    for batch in iterator:
+        text, lengths = batch.text
+        probabilities = model(text, lengths).float().softmax(-1)
+        best = probabilities.max(-1)
+        rows = batch.rows.tolist()
+        for position, row in enumerate(rows):
+            predicted[row] = int(best.indices[position])
+            confidence[row] = float(best.values[position])
+        if "label" in dataset.fields:
+            for position, row in enumerate(rows):
+                gold[row] = int(batch.label[position])
+    return predicted, confidence, gold
+
+
+def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
+    """Train, keep the best epoch as a bundle in ``OUT/bundle``, and return its validation (and test) metrics."""
+    device = torch.device(config.device) if config.device else default_device()
+    text, label = _fields(config.data)
+    train_set: Dataset = _read(config.data.train, config.data, text, label, progress)
+    if config.data.valid:
+        valid_set: Dataset = _read(config.data.valid, config.data, text, label, progress)
+    else:
+        if not 0 < config.data.valid_ratio < 1:
+            raise ConfigError("config key 'data.valid_ratio' must be between 0 and 1 when data.valid is not set")
+        train_set, valid_set = train_set.split(1 - config.data.valid_ratio, stratified=True,
+                                               random_state=config.data.split_seed)
+    text.build_vocab(train_set, max_size=config.data.max_vocab, min_freq=config.data.min_freq)
+    label.build_vocab(train_set)
+    assert text.vocab is not None and label.vocab is not None
+    labels = label.vocab.itos
+    torch.manual_seed(config.train.seed)
+    model = build_model(config.model, len(text.vocab), len(labels), text.vocab.index("<pad>"))
+    iterator = BucketIterator(train_set, batch_size=config.data.batch_size, seed=config.train.seed, device=device)
+
+    def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        tokens, lengths = batch.text
+        return F.cross_entropy(model(tokens, lengths), batch.label), int(lengths.sum())
+
+    def evaluate(model: torch.nn.Module) -> dict[str, Any]:
+        predicted, _, gold = predict_batches(model, valid_set, 256, device)  # type: ignore[arg-type]
+        return classification_metrics(gold, predicted, labels)
+
+    out = Path(config.out)
+    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
+    history = trainer.fit(resume=resume)
+    best = torch.load(out / "best.pt", weights_only=True)
+    model.load_state_dict(best["model"])
+    save_bundle(out / "bundle", TASK, _plain_config(config), {"text": text, "label": label}, model.state_dict())
+    result: dict[str, Any] = {"best_epoch": best["epoch"], "valid": evaluate(model), "history": history,
+                              "train_rows": len(train_set), "valid_rows": len(valid_set),
+                              "vocab": len(text.vocab), "labels": labels}
+    if config.data.test:
+        test_set = _read(config.data.test, config.data, text, label, progress)
+        predicted, _, gold = predict_batches(model, test_set, 256, device)
+        result["test"] = classification_metrics(gold, predicted, labels)
+        result["test_rows"] = len(test_set)
+    (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def _plain_config(config: ClassifyConfig) -> dict[str, Any]:
+    return asdict(config)
+
+
+def load(bundle: str | Path, device: torch.device | None = None) -> tuple[SequenceClassifier, Field, LabelField, dict[str, Any]]:
+    """The trained model and its fields from a bundle directory."""
+    raw, fields, weights = load_bundle(bundle, TASK)
+    text, label = fields["text"], fields["label"]
+    if not isinstance(label, LabelField) or text.vocab is None or label.vocab is None:
+        raise ConfigError(f"{bundle}: the bundle's fields are not a text field and a label field")
+    model = build_model(ModelConfig(**raw["model"]), len(text.vocab), len(label.vocab), text.vocab.index("<pad>"))
+    model.load_state_dict(weights)
+    return model.to(device or default_device()), text, label, raw
+
+
+def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, Any]:
+    """Metrics of a bundle's model on a labelled file (read with the training run's data settings)."""
+    model, text, label, raw = load(bundle)
+    data = DataConfig(**raw["data"])
+    dataset = _read(path, data, text, label, progress)
+    _check_known_tokens(dataset, path, text)
+    predicted, _, gold = predict_batches(model, dataset, 256, next(model.parameters()).device)
+    return {"rows": len(dataset), **classification_metrics(gold, predicted, label.vocab.itos)}  # type: ignore[union-attr]
+
+
+def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True) -> int:
+    """Write ``line, text, predicted, probability`` as TSV in the input's order (stdout when ``out`` is None)."""
+    model, text, label, raw = load(bundle)
+    data = DataConfig(**raw["data"])
+    dataset = _read(path, data, text, None, progress)
+    _check_known_tokens(dataset, path, text)
+    predicted, confidence, _ = predict_batches(model, dataset, 256, next(model.parameters()).device)
+    itos = label.vocab.itos  # type: ignore[union-attr]
+    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        writer = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n")
+        writer.writerow(["line", "text", "predicted", "probability"])
+        texts = _raw_texts(path, data)
+        for row, line in enumerate(dataset.lines.tolist()):
+            writer.writerow([line, texts[line], itos[predicted[row]], f"{confidence[row]:.4f}"])
+    finally:
+        if out:
+            handle.close()
+    return len(dataset)
+
+
+def _raw_texts(path: str, data: DataConfig) -> dict[int, str]:
+    """line -> the text as written in the file (tabs and newlines cannot occur in a TSV cell)."""
+    from nlprnn.data.readers import read_delimited, read_jsonl, read_tsv
+
+    if data.format == "jsonl":
+        read = read_jsonl(path, [data.text_column], on_error="skip")
+    elif data.format == "csv":
+        read = read_delimited(path, "csv", on_error="skip")
+    else:
+        read = read_tsv(path, on_error="skip")
+    column = read.table.column(data.text_column).to_pylist()
+    return {int(line): text.replace("\t", " ").replace("\n", " ") for line, text in zip(read.lines.tolist(), column)}
+
+
+def _check_known_tokens(dataset: Dataset, path: str, text: Field) -> None:
+    """Refuse a file none of whose tokens the model knows: a sign of the wrong file or tokenizer."""
+    assert text.vocab is not None
+    ids = dataset.ids("text").values
+    unk = text.vocab.unk_index
+    if len(ids) and unk is not None and bool((ids == unk).all()):
+        spec = text.tokenizer.spec() if text.tokenizer is not None else None
+        raise DataError(path, None, f"every token is unknown to the model's vocabulary ({len(text.vocab)} tokens, "
+                        f"tokenizer {spec}).", "check that this is text of the kind the model was trained on, "
+                        "in the text column the training run used.")
