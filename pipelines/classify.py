@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             print_metrics("valid", result["valid"])
             if "test" in result:
                 print_metrics("test", result["test"])
-            print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl")
+            print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl  curves: {config.out}/curves.png")
         elif args.command == "evaluate":
             metrics = task.evaluate(args.bundle, args.data, progress=progress)
             print(f"rows   {metrics['rows']}")

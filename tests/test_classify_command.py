@@ -23,6 +23,7 @@ def test_train_evaluate_predict(tmp_path, capsys):
     result = json.loads((out / "result.json").read_text())
     assert result["test"]["accuracy"] > 0.8  # the toy data is learnable in 3 epochs
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     assert main(["evaluate", "--bundle", str(out / "bundle"), "--data", str(ROOT / "data/sentiment/test.tsv"),
                  "--no-progress"]) == 0

@@ -22,6 +22,7 @@ from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceClassifier
 from nlprnn.training.bundle import load_bundle, save_bundle
 from nlprnn.training.metrics import classification_metrics
+from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import TrainConfig, Trainer
 
 TASK = "classify"
@@ -145,6 +146,7 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
     out = Path(config.out)
     trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
     history = trainer.fit(resume=resume)
+    plot_history(history, out / "curves.png", ["accuracy", "macro_f1"])
     best = torch.load(out / "best.pt", weights_only=True)
     model.load_state_dict(best["model"])
     save_bundle(out / "bundle", TASK, _plain_config(config), {"text": text, "label": label}, model.state_dict())
