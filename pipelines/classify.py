@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any
 
-from nlprnn.errors import NlprnnError
 from nlprnn.tasks import classification as task
-from pipelines.config import build_config, parse_sets
+from pipelines.cli import run_command, task_parser, train_overrides
+from pipelines.config import build_config
 
 
 def print_metrics(name: str, metrics: dict[str, Any]) -> None:
@@ -28,37 +27,15 @@ def print_metrics(name: str, metrics: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.classify", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train, keep the best epoch as RUN/bundle, report test metrics")
-    train.add_argument("--config", help="TOML file (see pipelines/configs/classify.toml)")
-    train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. model.hidden_size=256")
-    train.add_argument("--data", help="training file (data.train)")
-    train.add_argument("--tokenizer", help="data.tokenizer: kkma, okt, komoran, kiwi, whitespace, char")
-    train.add_argument("--epochs", type=int, help="train.epochs")
-    train.add_argument("--out", help="run directory")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    train.add_argument("--dry-run", action="store_true", help="one epoch on 64 rows with a tiny model")
-    for name in ("evaluate", "predict"):
-        command = sub.add_parser(name, help=f"{name} with a trained bundle")
-        command.add_argument("--bundle", default="runs/classify/bundle")
-        command.add_argument("--data", required=name == "predict", default="data/sentiment/test.tsv")
-        if name == "predict":
-            command.add_argument("--output", help="TSV to write (default: stdout)")
-    for command in sub.choices.values():
-        command.add_argument("--no-progress", action="store_true")
+    parser = task_parser("python -m pipelines.classify", __doc__, "runs/classify/bundle", "data/sentiment/test.tsv",
+                         {"--tokenizer": "data.tokenizer: kkma, okt, komoran, kiwi, whitespace, char"})
     args = parser.parse_args(argv)
     progress = not args.no_progress
-    try:
+
+    def body() -> None:
         if args.command == "train":
-            overrides: dict[str, Any] = parse_sets(args.set)
-            named = {"data.train": args.data, "data.tokenizer": args.tokenizer, "train.epochs": args.epochs,
-                     "out": args.out}
-            overrides.update({k: v for k, v in named.items() if v is not None})
-            if args.dry_run:
-                overrides.update({"train.epochs": 1, "model.hidden_size": 16, "model.embedding_dim": 16,
-                                  "model.num_layers": 1})
+            overrides = train_overrides(args, {"data.tokenizer": args.tokenizer},
+                                        {"model.hidden_size": 16, "model.embedding_dim": 16, "model.num_layers": 1})
             config = build_config(task.ClassifyConfig, args.config, overrides)
             result = task.train(config, progress=progress, resume=args.resume)
             for record in result["history"]:
@@ -80,11 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = task.predict(args.bundle, args.data, args.output, progress=progress)
             if args.output:
                 print(f"{rows} predictions written to {args.output}", file=sys.stderr)
-    except NlprnnError as error:
-        message = str(error).replace("pass on_error='skip'", "pass --set data.on_error=skip")
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_command(body)
 
 
 if __name__ == "__main__":

@@ -70,10 +70,12 @@ def build_config(cls: type[C], path: str | Path | None = None, overrides: dict[s
             if not isinstance(target, dict):
                 raise ConfigError(f"config key {parent!r} is not a table, so {key!r} cannot be set")
         target[last] = value
-    return _fill(cls, values, "")
+    return _fill(cls(), values, "")
 
 
-def _fill(cls: type[C], values: dict[str, Any], prefix: str) -> C:
+def _fill(base: C, values: dict[str, Any], prefix: str) -> C:
+    """``base`` (a dataclass instance holding the defaults) with ``values`` checked and applied."""
+    cls = type(base)
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
@@ -82,14 +84,14 @@ def _fill(cls: type[C], values: dict[str, Any], prefix: str) -> C:
         raise ConfigError(f"unknown config key(s) {names}; known keys: {', '.join(prefix + k for k in sorted(known))}")
     checked: dict[str, Any] = {}
     for name, value in values.items():
-        hint = hints[name]
-        if dataclasses.is_dataclass(hint):
+        if dataclasses.is_dataclass(hints[name]):
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {prefix + name!r} is a table ([{prefix + name}]), got {value!r}")
-            checked[name] = _fill(hint, value, f"{prefix}{name}.")  # type: ignore[arg-type]
+            # a task's own defaults for the section (e.g. ner monitors f1) stay unless overridden
+            checked[name] = _fill(getattr(base, name), value, f"{prefix}{name}.")
         else:
-            checked[name] = _coerce(prefix + name, value, hint)
-    return cls(**checked)
+            checked[name] = _coerce(prefix + name, value, hints[name])
+    return dataclasses.replace(base, **checked)  # type: ignore[type-var]
 
 
 def parse_sets(pairs: list[str] | None) -> dict[str, str]:

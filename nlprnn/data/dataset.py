@@ -33,7 +33,8 @@ from nlprnn.errors import ConfigError, DataError
 from nlprnn.tokenizers import TokenizeReport
 
 LINE = "__line__"
-FieldSpec = Sequence[tuple[str, Field] | None] | Mapping[str, tuple[str, Field] | None]
+FieldTarget = tuple[str, Field] | tuple[tuple[str, Field], ...] | None
+FieldSpec = Sequence[FieldTarget] | Mapping[str, FieldTarget]
 
 
 class Dataset:
@@ -59,11 +60,11 @@ class Dataset:
 
     # -- building -------------------------------------------------------------------------------
     @classmethod
-    def from_read(cls, read: ReadResult, fields: Mapping[str, tuple[str, Field] | None],
+    def from_read(cls, read: ReadResult, fields: Mapping[str, FieldTarget],
                   on_error: str = "raise", progress: bool = False) -> Dataset:
         """Process the raw columns of a reader's result with the fields mapped to them.
 
-        ``fields`` maps a column name to ``(name, field)`` (or None to ignore the column).
+        ``fields`` maps a column name to ``(name, field)``, several such pairs, or None (ignored).
         """
         _check_on_error(on_error)
         problems: dict[int, str] = {}
@@ -75,23 +76,21 @@ class Dataset:
             return read.path, int(read.lines[row])
 
         for column, target in fields.items():
-            if target is None:
-                continue
-            name, field = target
-            if column not in read.table.column_names:
-                raise ConfigError(f"{read.path}: no column {column!r}; the file has {read.table.column_names}")
-            raw = read.table.column(column).combine_chunks()
-            values, report = field.preprocess_column(raw, progress=progress)
-            if report is not None:
-                reports[name] = report
-            for row, problem in field.row_problems(raw, values).items():
-                problems.setdefault(row, f"{name}: {problem}")
-            if isinstance(field, TagField):
-                values, tag_problems = field.check_tags(values, locate)
-                for row, problem in tag_problems.items():
+            for name, field in _targets(target):
+                if column not in read.table.column_names:
+                    raise ConfigError(f"{read.path}: no column {column!r}; the file has {read.table.column_names}")
+                raw = read.table.column(column).combine_chunks()
+                values, report = field.preprocess_column(raw, progress=progress)
+                if report is not None:
+                    reports[name] = report
+                for row, problem in field.row_problems(raw, values).items():
                     problems.setdefault(row, f"{name}: {problem}")
-            processed[name] = values
-            chosen[name] = field
+                if isinstance(field, TagField):
+                    values, tag_problems = field.check_tags(values, locate)
+                    for row, problem in tag_problems.items():
+                        problems.setdefault(row, f"{name}: {problem}")
+                processed[name] = values
+                chosen[name] = field
         skipped = list(read.skipped)
         table = pa.table({**processed, LINE: pa.array(read.lines, type=pa.int64())})
         if problems:
@@ -275,14 +274,24 @@ def _split_ratios(split_ratio: float | Sequence[float]) -> tuple[float, float, f
     return ratios[0], ratios[1], ratios[2] if len(ratios) == 3 else 0.0
 
 
-def _field_map(fields: FieldSpec, columns: Sequence[str]) -> dict[str, tuple[str, Field] | None]:
+def _targets(target: Any) -> list[tuple[str, Field]]:
+    """One column's fields: None, a ``(name, field)`` pair, or several pairs (torchtext's tuple of tuples,
+    e.g. words and their characters from one CoNLL column)."""
+    if target is None:
+        return []
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], str):
+        return [target] if target[1] is not None else []
+    return [pair for pair in target if pair is not None and pair[1] is not None]
+
+
+def _field_map(fields: FieldSpec, columns: Sequence[str]) -> dict[str, FieldTarget]:
     """torchtext's ``fields``: a list in column order, or a dict keyed by column (header) name."""
     if isinstance(fields, Mapping):
         return dict(fields)
     if len(fields) != len(columns):
         raise ConfigError(f"fields lists {len(fields)} columns but the file has {len(columns)} ({', '.join(columns)}); "
                           "give one (name, field) or None per column")
-    return {column: (spec if spec is None or spec[1] is not None else None) for column, spec in zip(columns, fields)}
+    return dict(zip(columns, fields))
 
 
 class TabularDataset(Dataset):

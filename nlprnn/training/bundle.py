@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from nlprnn.data.field import Field
+from nlprnn.data.field import Field, NestedField
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import NlprnnError
 from nlprnn.training.checkpoint import load_checkpoint, save_checkpoint
@@ -61,5 +61,7 @@ def load_bundle(directory: str | Path, task: str) -> tuple[dict[str, Any], dict[
         path = directory / f"vocab-{name}.json"
         if path.exists():
             field.vocab = Vocab.load(path)
+            if isinstance(field, NestedField):  # the characters' vocab is shared with the nesting field
+                field.nesting_field.vocab = field.vocab
     weights = load_checkpoint(directory / "weights.pt")
     return meta["config"], fields, weights

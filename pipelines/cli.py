@@ -1,0 +1,60 @@
+"""What the task commands share: the train/evaluate/predict parser, overrides, and error printing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from nlprnn.errors import NlprnnError
+from pipelines.config import parse_sets
+
+
+def task_parser(prog: str, doc: str | None, default_bundle: str, default_data: str,
+                train_flags: dict[str, str] | None = None) -> argparse.ArgumentParser:
+    """``train`` (config, --set, named flags, --resume, --dry-run), ``evaluate`` and ``predict``;
+    ``train_flags`` adds task-specific ``--flag: help`` options to ``train``."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train, keep the best epoch as RUN/bundle, report metrics")
+    train.add_argument("--config", help="TOML file (see pipelines/configs/)")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. model.hidden_size=256")
+    train.add_argument("--data", help="training file (data.train)")
+    train.add_argument("--epochs", type=int, help="train.epochs")
+    train.add_argument("--out", help="run directory")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--dry-run", action="store_true", help="one epoch with a tiny model")
+    for flag, text in (train_flags or {}).items():
+        train.add_argument(flag, help=text)
+    for name in ("evaluate", "predict"):
+        command = sub.add_parser(name, help=f"{name} with a trained bundle")
+        command.add_argument("--bundle", default=default_bundle)
+        command.add_argument("--data", required=name == "predict", default=default_data)
+        if name == "predict":
+            command.add_argument("--output", help="file to write (default: stdout)")
+    for command in sub.choices.values():
+        command.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def train_overrides(args: argparse.Namespace, named: dict[str, Any], dry_run: dict[str, Any]) -> dict[str, Any]:
+    """``--set`` pairs, then the named flags that were given, then the dry-run sizes."""
+    overrides: dict[str, Any] = parse_sets(args.set)
+    overrides.update({"data.train": args.data, "train.epochs": args.epochs, "out": args.out, **named})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.dry_run:
+        overrides.update({"train.epochs": 1, **dry_run})
+    return overrides
+
+
+def run_command(body: Callable[[], None]) -> int:
+    """Run a command; an nlprnn error becomes one line on stderr naming the command line's own flags."""
+    try:
+        body()
+    except NlprnnError as error:
+        message = str(error).replace("pass on_error='skip'", "pass --set data.on_error=skip")
+        message = message.replace("use TagField(on_invalid='repair')", "pass --set data.repair_tags=true")
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    return 0
