@@ -11,6 +11,12 @@ class Example:
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
 
+    def __getattr__(self, name: str) -> Any:
+        # reached only for names that are not set
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"this example has no field {name!r}; its fields: {', '.join(vars(self))}")
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"Example({inner})"
