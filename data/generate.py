@@ -4,6 +4,8 @@
   (1 positive, 0 negative), composed from hand-written phrases.
 - ``ner/train.conll``, ``ner/dev.conll``: Korean sentences as morphemes in CoNLL columns
   ``token POS tag`` with BIO tags for PER, LOC, ORG and DAT.
+- ``series/temperature.tsv``: a synthetic daily temperature series (``day value``): a yearly cycle,
+  a weekly ripple, a slow trend and autocorrelated noise, for ``pipelines.regress``.
 
     python data/generate.py
 """
@@ -106,11 +108,27 @@ def write_ner(path: Path, sentences: int, seed: int) -> None:
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
+def write_series(path: Path, days: int, seed: int) -> None:
+    import math
+
+    rng = random.Random(seed)
+    noise = 0.0
+    lines = ["day\tvalue"]
+    for day in range(days):
+        noise = 0.8 * noise + rng.gauss(0, 1.0)  # AR(1): today's weather resembles yesterday's
+        value = 12 + 10 * math.sin(2 * math.pi * (day - 100) / 365) + 1.5 * math.sin(2 * math.pi * day / 7)
+        value += 0.002 * day + noise
+        lines.append(f"{day}\t{value:.2f}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     write_sentiment(HERE / "sentiment" / "train.tsv", 400, seed=1, first_id=1)
     write_sentiment(HERE / "sentiment" / "test.tsv", 100, seed=2, first_id=401)
     write_ner(HERE / "ner" / "train.conll", 300, seed=3)
     write_ner(HERE / "ner" / "dev.conll", 80, seed=4)
+    write_series(HERE / "series" / "temperature.tsv", 1460, seed=5)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ COMMANDS = {
     "classify": "train / evaluate / predict a text classifier (TSV, CSV, JSONL)",
     "ner": "train / evaluate / predict a BiLSTM-CRF named-entity tagger (CoNLL columns)",
     "lm": "train / evaluate / generate a word- or character-level LSTM language model",
+    "regress": "train / evaluate / predict next-value forecasts of a numeric column",
 }
 
 
