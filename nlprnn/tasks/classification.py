@@ -43,6 +43,7 @@ class DataConfig:
     max_vocab: int | None = None
     min_freq: int = 1
     valid_ratio: float = 0.1
+    test_ratio: float = 0.0
     split_seed: int = 0
     batch_size: int = 32
     on_error: str = "raise"
@@ -120,13 +121,22 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
     device = torch.device(config.device) if config.device else default_device()
     text, label = _fields(config.data)
     train_set: Dataset = _read(config.data.train, config.data, text, label, progress)
+    test_set: Dataset | None = None
+    whole = len(train_set)
+    if config.data.test:
+        test_set = _read(config.data.test, config.data, text, label, progress)
+    elif config.data.test_ratio:  # a share of the training file, stratified and seeded
+        if not 0 < config.data.test_ratio < 1:
+            raise ConfigError("config key 'data.test_ratio' must be between 0 and 1")
+        train_set, test_set = train_set.split(1 - config.data.test_ratio, stratified=True,
+                                              random_state=config.data.split_seed)
     if config.data.valid:
         valid_set: Dataset = _read(config.data.valid, config.data, text, label, progress)
     else:
-        if not 0 < config.data.valid_ratio < 1:
+        share = config.data.valid_ratio * whole / len(train_set)  # valid_ratio is a share of the whole file
+        if not 0 < share < 1:
             raise ConfigError("config key 'data.valid_ratio' must be between 0 and 1 when data.valid is not set")
-        train_set, valid_set = train_set.split(1 - config.data.valid_ratio, stratified=True,
-                                               random_state=config.data.split_seed)
+        train_set, valid_set = train_set.split(1 - share, stratified=True, random_state=config.data.split_seed + 1)
     text.build_vocab(train_set, max_size=config.data.max_vocab, min_freq=config.data.min_freq)
     label.build_vocab(train_set)
     assert text.vocab is not None and label.vocab is not None
@@ -153,8 +163,7 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
     result: dict[str, Any] = {"best_epoch": best["epoch"], "valid": evaluate(model), "history": history,
                               "train_rows": len(train_set), "valid_rows": len(valid_set),
                               "vocab": len(text.vocab), "labels": labels}
-    if config.data.test:
-        test_set = _read(config.data.test, config.data, text, label, progress)
+    if test_set is not None:
         predicted, _, gold = predict_batches(model, test_set, 256, device)
         result["test"] = classification_metrics(gold, predicted, labels)
         result["test_rows"] = len(test_set)
