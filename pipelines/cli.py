@@ -48,6 +48,14 @@ def train_overrides(args: argparse.Namespace, named: dict[str, Any], dry_run: di
     return overrides
 
 
+def print_run_end(result: dict[str, Any], out: str, print_metrics: Callable[[str, dict[str, Any]], None]) -> None:
+    """The closing lines of a ``train``: validation (and test) metrics, and where the run's files are."""
+    print_metrics("valid", result["valid"])
+    if "test" in result:
+        print_metrics("test", result["test"])
+    print(f"bundle: {out}/bundle  metrics: {out}/metrics.jsonl  curves: {out}/curves.png")
+
+
 def run_command(body: Callable[[], None]) -> int:
     """Run a command; an nlprnn error becomes one line on stderr naming the command line's own flags."""
     try:

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from nlprnn.tasks import tagging as task
-from pipelines.cli import run_command, task_parser, train_overrides
+from pipelines.cli import print_run_end, run_command, task_parser, train_overrides
 from pipelines.config import build_config
 
 
@@ -40,10 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{'  *' if record.get('best') else ''}")
             print(f"sentences: train {result['train_sentences']}, valid {result['valid_sentences']}; "
                   f"vocab {result['vocab']}; best epoch {result['best_epoch']}")
-            print_metrics("valid", result["valid"])
-            if "test" in result:
-                print_metrics("test", result["test"])
-            print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl  curves: {config.out}/curves.png")
+            print_run_end(result, config.out, print_metrics)
         elif args.command == "evaluate":
             metrics = task.evaluate(args.bundle, args.data, progress=progress)
             print(f"sentences {metrics['sentences']}")
