@@ -43,3 +43,18 @@ def test_broken_bio_in_training_data_names_the_line(tmp_path, capsys):
 def test_without_characters_or_crf(tmp_path):
     assert main(["train", "--dry-run", "--out", str(tmp_path / "plain"), "--set", "model.char_features=false",
                  "--set", "model.crf=false", *DATA]) == 0
+
+
+def test_pos_column_as_a_feature_is_kept_in_the_bundle(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dry-run", "--out", str(out), "--set", "data.feature_column=1", *DATA]) == 0
+    assert (out / "bundle" / "vocab-feature.json").exists()
+    capsys.readouterr()
+    assert main(["predict", "--bundle", str(out / "bundle"), "--data", str(ROOT / "data/ner/dev.conll"),
+                 "--no-progress"]) == 0
+    assert capsys.readouterr().out.count("\n") > 80
+
+
+def test_a_column_the_file_lacks_is_named(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "data.feature_column=5", *DATA]) == 2
+    assert "no column 5 for data.feature_column" in capsys.readouterr().err

@@ -55,16 +55,21 @@ class SequenceClassifier(nn.Module):
 
 
 class SequenceTagger(nn.Module):
-    """Embedding (+ optional character features) -> RNNEncoder -> per-token logits, with a CRF when
-    ``crf=True`` (transitions constrained by ``tags``, the BIO tag names in id order)."""
+    """Embedding (+ optional character features, + an optional per-token feature such as the POS tag)
+    -> RNNEncoder -> per-token logits, with a CRF when ``crf=True`` (transitions constrained by ``tags``,
+    the BIO tag names in id order)."""
 
     def __init__(self, vocab_size: int, num_tags: int, embedding_dim: int = 128, hidden_size: int = 256,
                  crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,
                  char_vocab_size: int | None = None, char_dim: int = 32, char_hidden: int = 32,
-                 **encoder: Any) -> None:
+                 feature_vocab_size: int | None = None, feature_dim: int = 32, **encoder: Any) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         input_size = embedding_dim
+        self.feature_embedding: nn.Embedding | None = None
+        if feature_vocab_size is not None:  # e.g. POS tags looked up and concatenated (as dsindex/ntagger)
+            self.feature_embedding = nn.Embedding(feature_vocab_size, feature_dim, padding_idx=padding_idx)
+            input_size += feature_dim
         self.char_embedding: nn.Embedding | None = None
         if char_vocab_size is not None:  # a BiLSTM over each word's characters (Lample et al. 2016)
             self.char_embedding = nn.Embedding(char_vocab_size, char_dim, padding_idx=padding_idx)
@@ -75,9 +80,14 @@ class SequenceTagger(nn.Module):
         self.crf = CRF(num_tags, tags) if crf else None
 
     def forward(self, tokens: Tensor, lengths: Tensor, chars: Tensor | None = None,
-                char_lengths: Tensor | None = None) -> Tensor:
-        """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T) -> emissions (B, T, K)."""
+                char_lengths: Tensor | None = None, features: Tensor | None = None) -> Tensor:
+        """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T), features (B, T)
+        -> emissions (B, T, K)."""
         x = self.embedding(tokens)
+        if self.feature_embedding is not None:
+            if features is None:
+                raise ValueError("this tagger uses a per-token feature column: pass features")
+            x = torch.cat([x, self.feature_embedding(features)], dim=-1)  # (B, T, E + F)
         if self.char_embedding is not None:
             if chars is None or char_lengths is None:
                 raise ValueError("this tagger uses character features: pass chars and char_lengths")

@@ -35,6 +35,7 @@ class NerDataConfig:
     test: str | None = None
     token_column: int = 0
     tag_column: int = -1
+    feature_column: int | None = None  # a per-token feature column (e.g. POS) embedded beside each word
     scheme: str = "bio"
     repair_tags: bool = False
     lower: bool = False
@@ -54,6 +55,7 @@ class NerModelConfig:
     char_features: bool = True
     char_dim: int = 32
     char_hidden: int = 32
+    feature_dim: int = 32
 
 
 @dataclass
@@ -73,18 +75,32 @@ def _width(path: str) -> int:
     raise ConfigError(f"{path}: no token lines found")
 
 
+def _column(path: str, key: str, number: int, width: int) -> int:
+    if not -width <= number < width:
+        raise DataError(path, None, f"has {width} columns, so there is no column {number} for data.{key}.",
+                        f"set data.{key} to a column number from 0 to {width - 1} (negative counts from the end).")
+    return number % width
+
+
 def _read(path: str, data: NerDataConfig, fields: dict[str, Field], with_tags: bool, progress: bool) -> Dataset:
     width = _width(path)
     columns: list[Any] = [None] * width
     word = [("word", fields["word"])] + ([("char", fields["char"])] if "char" in fields else [])
-    columns[data.token_column % width] = tuple(word)
+    token_column = _column(path, "token_column", data.token_column, width)
+    columns[token_column] = tuple(word)
+    if "feature" in fields and data.feature_column is not None:
+        feature_column = _column(path, "feature_column", data.feature_column, width)
+        if feature_column == token_column:
+            raise ConfigError("data.token_column and data.feature_column name the same column")
+        columns[feature_column] = ("feature", fields["feature"])
     if with_tags:
         if width < 2:
             raise DataError(path, None, "has a single column, so no tags to train or evaluate on.",
                             "give CoNLL lines `token ... tag`, or use `predict` for untagged text.")
-        if data.tag_column % width == data.token_column % width:
-            raise ConfigError("data.token_column and data.tag_column name the same column")
-        columns[data.tag_column % width] = ("tag", fields["tag"])
+        tag_column = _column(path, "tag_column", data.tag_column, width)
+        if columns[tag_column] is not None:
+            raise ConfigError("data.tag_column names the same column as data.token_column or data.feature_column")
+        columns[tag_column] = ("tag", fields["tag"])
     return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
 
 
@@ -96,6 +112,8 @@ def build_fields(config: NerConfig) -> dict[str, Field]:
     }
     if config.model.char_features:
         fields["char"] = NestedField(Field(tokenize="char"), tokenize=None, batch_first=True)
+    if config.data.feature_column is not None:
+        fields["feature"] = Field(tokenize=None, batch_first=True)
     return fields
 
 
@@ -103,11 +121,14 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
     word, tag = fields["word"], fields["tag"]
     assert word.vocab is not None and tag.vocab is not None
     char = fields.get("char")
+    feature = fields.get("feature")
     return SequenceTagger(len(word.vocab), len(tag.vocab), embedding_dim=model.embedding_dim,
                           hidden_size=model.hidden_size, crf=model.crf, tags=tag.vocab.itos,
                           padding_idx=word.vocab.index("<pad>"),
                           char_vocab_size=len(char.vocab) if char is not None and char.vocab is not None else None,
-                          char_dim=model.char_dim, char_hidden=model.char_hidden, num_layers=model.num_layers,
+                          char_dim=model.char_dim, char_hidden=model.char_hidden,
+                          feature_vocab_size=len(feature.vocab) if feature is not None and feature.vocab is not None else None,
+                          feature_dim=model.feature_dim, num_layers=model.num_layers,
                           bidirectional=model.bidirectional, input_dropout=model.dropout,
                           layer_dropout=model.dropout, output_dropout=model.dropout)
 
@@ -115,7 +136,9 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
 def emissions(model: SequenceTagger, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     tokens, lengths = batch.word
     chars = batch.tensors["char"] if "char" in batch.tensors else None
-    return model(tokens, lengths, chars["data"] if chars else None, chars["char_lengths"] if chars else None), lengths
+    features = batch.tensors["feature"]["data"] if "feature" in batch.tensors else None
+    return model(tokens, lengths, chars["data"] if chars else None, chars["char_lengths"] if chars else None,
+                 features), lengths
 
 
 @torch.no_grad()
@@ -144,8 +167,9 @@ def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dic
     valid_set = _read(config.data.valid, config.data, fields, True, progress)
     fields["word"].build_vocab(train_set, min_freq=config.data.min_freq)
     fields["tag"].build_vocab(train_set)
-    if "char" in fields:
-        fields["char"].build_vocab(train_set)
+    for name in ("char", "feature"):
+        if name in fields:
+            fields[name].build_vocab(train_set)
     assert fields["tag"].vocab is not None
     tags = fields["tag"].vocab.itos
     torch.manual_seed(config.train.seed)
@@ -202,7 +226,8 @@ def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, 
 
 def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True) -> int:
     """Write ``token<TAB>predicted tag`` lines, a blank line between sentences, in the file's order.
-    The file needs only the token column (a tag column, if present, is ignored)."""
+    The file needs only the token column (and the feature column, if the model uses one); a tag column,
+    if present, is ignored."""
     model, fields, config = load(bundle)
     tags = _tag_names(fields)
     inputs = {name: f for name, f in fields.items() if name != "tag"}
