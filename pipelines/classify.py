@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
                                         {"model.hidden_size": 16, "model.embedding_dim": 16, "model.num_layers": 1})
             config = build_config(task.ClassifyConfig, args.config, overrides)
             result = task.train(config, progress=progress, resume=args.resume)
+            if not result:  # a rank other than 0 under torchrun: rank 0 reports
+                return
             for record in result["history"]:
                 print(f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  valid accuracy "
                       f"{record['accuracy']:.4f}  macro-F1 {record['macro_f1']:.4f}  {record['tokens_per_s']:,.0f} tok/s"

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    "model.num_layers": 1})
             config = build_config(task.LMConfig, args.config, overrides)
             result = task.train(config, progress=progress, resume=args.resume)
+            if not result:  # a rank other than 0 under torchrun: rank 0 reports
+                return
             unit = "bits/char" if result["level"] == "char" else "bits/token"
             for record in result["history"]:
                 print(f"epoch {record['epoch']:>3}  train loss {record['train_loss']:.4f}  valid loss {record['loss']:.4f}"

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "model.char_hidden": 8})
             config = build_config(task.NerConfig, args.config, overrides)
             result = task.train(config, progress=progress, resume=args.resume)
+            if not result:  # a rank other than 0 under torchrun: rank 0 reports
+                return
             for record in result["history"]:
                 print(f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  valid P {record['precision']:.4f}"
                       f"  R {record['recall']:.4f}  F1 {record['f1']:.4f}  {record['tokens_per_s']:,.0f} tok/s"

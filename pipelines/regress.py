@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
                 overrides["data.path"] = overrides.pop("data.train")
             config = build_config(task.RegressConfig, args.config, overrides)
             result = task.train(config, progress=not args.no_progress, resume=args.resume)
+            if not result:  # a rank other than 0 under torchrun: rank 0 reports
+                return
             for record in result["history"]:
                 print(f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  valid MSE {record['mse']:.4f}"
                       f"  MAE {record['mae']:.4f}{'  *' if record.get('best') else ''}")

@@ -391,11 +391,15 @@ class BPTTIterator:
     with ``batch_first``. ``random_bptt`` draws each window length around ``bptt_len`` (AWD-LSTM:
     ``bptt_len`` with p=0.95 else half of it, then normal with sd 5, at least 5); ``batch.seq_len``
     tells it, for scaling the learning rate.
+
+    Distributed: with ``world_size > 1`` the text is cut into ``batch_size * world_size`` streams and
+    rank r takes streams ``r * batch_size`` to ``(r + 1) * batch_size - 1``, so the ranks together see
+    what one process with ``batch_size * world_size`` streams would.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int, bptt_len: int, device: torch.device | str | int | None = None,
                  batch_first: bool = False, train: bool = True, repeat: bool = False, random_bptt: bool = False,
-                 seed: int = 0, field: str = "text") -> None:
+                 seed: int = 0, field: str = "text", rank: int = 0, world_size: int = 1) -> None:
         if bptt_len < 1:
             raise ConfigError(f"bptt_len must be at least 1, got {bptt_len}")
         self.dataset = dataset
@@ -410,12 +414,16 @@ class BPTTIterator:
         self.field_name = field
         self.epoch = 0
         self.position = 0
+        if not 0 <= rank < world_size:
+            raise ConfigError(f"rank {rank} is not in range for world_size {world_size}")
         stream = dataset.ids(field).values
-        steps = len(stream) // batch_size
+        streams = batch_size * world_size
+        steps = len(stream) // streams
         if steps < 2:
-            raise ConfigError(f"the text has {len(stream)} tokens: too few for {batch_size} streams")
-        # (batch, steps): stream b is a contiguous piece of the text
-        self.data = torch.from_numpy(stream[: steps * batch_size].reshape(batch_size, steps).astype(np.int64))
+            raise ConfigError(f"the text has {len(stream)} tokens: too few for {streams} streams")
+        # (batch, steps): stream b is a contiguous piece of the text; this rank's rows of all the streams
+        data = stream[: steps * streams].reshape(streams, steps)[rank * batch_size:(rank + 1) * batch_size]
+        self.data = torch.from_numpy(data.astype(np.int64))
 
     def _windows(self) -> list[tuple[int, int]]:
         steps = self.data.shape[1]

@@ -18,9 +18,11 @@ import torch.nn.functional as F
 from nlprnn.data.batching import BucketIterator, default_device
 from nlprnn.data.dataset import Dataset, TabularDataset
 from nlprnn.data.field import Field, LabelField
-from nlprnn.errors import ConfigError, DataError
+from nlprnn.errors import ConfigError
 from nlprnn.models.heads import SequenceClassifier
+from nlprnn.tasks.checks import check_dataset_tokens
 from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.distributed import main_first, setup
 from nlprnn.training.metrics import classification_metrics
 from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import TrainConfig, Trainer
@@ -118,20 +120,23 @@ def predict_batches(model: SequenceClassifier, dataset: Dataset, batch_size: int
 
 def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
     """Train, keep the best epoch as a bundle in ``OUT/bundle``, and return its validation (and test) metrics."""
-    device = torch.device(config.device) if config.device else default_device()
+    ctx = setup(config.device)
+    device = ctx.device
     text, label = _fields(config.data)
-    train_set: Dataset = _read(config.data.train, config.data, text, label, progress)
-    test_set: Dataset | None = None
+    with main_first(ctx):  # rank 0 tokenizes into the cache, the other ranks then read from it
+        train_set: Dataset = _read(config.data.train, config.data, text, label, progress and ctx.is_main)
+        test_set: Dataset | None = None
+        if config.data.test:
+            test_set = _read(config.data.test, config.data, text, label, progress and ctx.is_main)
+        valid_file = _read(config.data.valid, config.data, text, label, progress and ctx.is_main) if config.data.valid else None
     whole = len(train_set)
-    if config.data.test:
-        test_set = _read(config.data.test, config.data, text, label, progress)
-    elif config.data.test_ratio:  # a share of the training file, stratified and seeded
+    if test_set is None and config.data.test_ratio:  # a share of the training file, stratified and seeded
         if not 0 < config.data.test_ratio < 1:
             raise ConfigError("config key 'data.test_ratio' must be between 0 and 1")
         train_set, test_set = train_set.split(1 - config.data.test_ratio, stratified=True,
                                               random_state=config.data.split_seed)
-    if config.data.valid:
-        valid_set: Dataset = _read(config.data.valid, config.data, text, label, progress)
+    if valid_file is not None:
+        valid_set: Dataset = valid_file
     else:
         share = config.data.valid_ratio * whole / len(train_set)  # valid_ratio is a share of the whole file
         if not 0 < share < 1:
@@ -143,7 +148,8 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
     labels = label.vocab.itos
     torch.manual_seed(config.train.seed)
     model = build_model(config.model, len(text.vocab), len(labels), text.vocab.index("<pad>"))
-    iterator = BucketIterator(train_set, batch_size=config.data.batch_size, seed=config.train.seed, device=device)
+    iterator = BucketIterator(train_set, batch_size=config.data.batch_size, seed=config.train.seed, device=device,
+                              rank=ctx.rank, world_size=ctx.world_size)
 
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         tokens, lengths = batch.text
@@ -154,8 +160,11 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
         return classification_metrics(gold, predicted, labels)
 
     out = Path(config.out)
-    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
+    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
+                      distributed=ctx)
     history = trainer.fit(resume=resume)
+    if not ctx.is_main:
+        return {}  # rank 0 writes the bundle and reports
     plot_history(history, out / "curves.png", ["accuracy", "macro_f1"])
     best = torch.load(out / "best.pt", weights_only=True)
     model.load_state_dict(best["model"])
@@ -191,7 +200,7 @@ def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, 
     model, text, label, raw = load(bundle)
     data = DataConfig(**raw["data"])
     dataset = _read(path, data, text, label, progress)
-    _check_known_tokens(dataset, path, text)
+    check_dataset_tokens(dataset, "text", text)
     predicted, _, gold = predict_batches(model, dataset, 256, next(model.parameters()).device)
     return {"rows": len(dataset), **classification_metrics(gold, predicted, label.vocab.itos)}  # type: ignore[union-attr]
 
@@ -201,7 +210,7 @@ def predict(bundle: str | Path, path: str, out: str | Path | None, progress: boo
     model, text, label, raw = load(bundle)
     data = DataConfig(**raw["data"])
     dataset = _read(path, data, text, None, progress)
-    _check_known_tokens(dataset, path, text)
+    check_dataset_tokens(dataset, "text", text)
     predicted, confidence, _ = predict_batches(model, dataset, 256, next(model.parameters()).device)
     itos = label.vocab.itos  # type: ignore[union-attr]
     handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
@@ -229,15 +238,3 @@ def _raw_texts(path: str, data: DataConfig) -> dict[int, str]:
         read = read_tsv(path, on_error="skip")
     column = read.table.column(data.text_column).to_pylist()
     return {int(line): text.replace("\t", " ").replace("\n", " ") for line, text in zip(read.lines.tolist(), column)}
-
-
-def _check_known_tokens(dataset: Dataset, path: str, text: Field) -> None:
-    """Refuse a file none of whose tokens the model knows: a sign of the wrong file or tokenizer."""
-    assert text.vocab is not None
-    ids = dataset.ids("text").values
-    unk = text.vocab.unk_index
-    if len(ids) and unk is not None and bool((ids == unk).all()):
-        spec = text.tokenizer.spec() if text.tokenizer is not None else None
-        raise DataError(path, None, f"every token is unknown to the model's vocabulary ({len(text.vocab)} tokens, "
-                        f"tokenizer {spec}).", "check that this is text of the kind the model was trained on, "
-                        "in the text column the training run used.")

@@ -23,7 +23,9 @@ from nlprnn.data.field import Field
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.generation import generate
 from nlprnn.models.heads import LanguageModel
+from nlprnn.tasks.checks import check_dataset_tokens, check_known_tokens
 from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.distributed import setup, unwrap
 from nlprnn.training.metrics import language_model_metrics
 from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import TrainConfig, Trainer
@@ -115,12 +117,13 @@ def build_model(model: LMModelConfig, vocab_size: int) -> LanguageModel:
 
 
 def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
-    device = torch.device(config.device) if config.device else default_device()
+    ctx = setup(config.device)
+    device = ctx.device
     text = _field(config.data)
-    whole = _read(config.data.train, config.data, text, progress)
+    whole = _read(config.data.train, config.data, text, progress and ctx.is_main)
     if config.data.valid:
         train_set: Dataset = whole
-        valid_set: Dataset = _read(config.data.valid, config.data, text, progress)
+        valid_set: Dataset = _read(config.data.valid, config.data, text, progress and ctx.is_main)
     else:
         train_set, valid_set = _split(whole, config.data.valid_fraction)
     text.build_vocab(train_set)
@@ -128,7 +131,7 @@ def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict
     torch.manual_seed(config.train.seed)
     model = build_model(config.model, len(text.vocab))
     iterator = BPTTIterator(train_set, config.data.batch_size, config.data.bptt_len, device=device, batch_first=True,
-                            seed=config.train.seed)
+                            seed=config.train.seed, rank=ctx.rank, world_size=ctx.world_size)
     carried: dict[str, Any] = {"state": None}
 
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
@@ -136,14 +139,17 @@ def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict
             carried["state"] = None
         logits, state = model(batch.text, carried["state"])
         carried["state"] = LanguageModel.detach(state)
-        return model.loss(logits, batch.target), batch.target.numel()  # type: ignore[operator]
+        return unwrap(model).loss(logits, batch.target), batch.target.numel()
 
     def evaluate(model: torch.nn.Module) -> dict[str, Any]:
         return evaluate_stream(model, valid_set, config.data, device)  # type: ignore[arg-type]
 
     out = Path(config.out)
-    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
+    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
+                      distributed=ctx)
     history = trainer.fit(resume=resume)
+    if not ctx.is_main:
+        return {}  # rank 0 writes the bundle and reports
     plot_history(history, out / "curves.png", ["loss"])
     best = torch.load(out / "best.pt", weights_only=True)
     model.load_state_dict(best["model"])
@@ -186,6 +192,7 @@ def load(bundle: str | Path) -> tuple[LanguageModel, Field, LMConfig]:
 def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, float]:
     model, text, config = load(bundle)
     dataset = _read(path, config.data, text, progress)
+    check_dataset_tokens(dataset, "text", text)
     metrics = evaluate_stream(model, dataset, config.data, next(model.parameters()).device)
     return {"tokens": int(dataset.lengths("text").sum()), **metrics}
 
@@ -195,4 +202,7 @@ def generate_text(bundle: str | Path, prompt: str, max_tokens: int, seed: int | 
     model, text, config = load(bundle)
     if not prompt:
         raise ConfigError("give a --prompt of at least one token")
+    assert text.vocab is not None
+    tokens = list(prompt) if config.data.level == "char" else (text.tokenizer or str.split)(prompt)
+    check_known_tokens(None, text, [text.vocab.index(t) for t in tokens], what="prompt")
     return sample(model, text, config.data.level, prompt, max_tokens, seed, temperature, top_k, greedy)

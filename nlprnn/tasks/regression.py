@@ -21,12 +21,13 @@ from nlprnn.data.batching import BucketSampler, default_device
 from nlprnn.data.readers import read_delimited
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceRegressor
-from nlprnn.training.checkpoint import load_checkpoint, save_checkpoint
+from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.checkpoint import load_checkpoint
+from nlprnn.training.distributed import setup
 from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import TrainConfig, Trainer
 
 TASK = "regress"
-BUNDLE_VERSION = 1
 
 
 @dataclass
@@ -87,9 +88,11 @@ def windows(series: np.ndarray, window: int) -> tuple[torch.Tensor, torch.Tensor
 class WindowIterator:
     """Shuffled batches of windows with an exact-resume position (a seeded, unbucketed BucketSampler)."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device) -> None:
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device,
+                 rank: int = 0, world_size: int = 1) -> None:
         self.x, self.y, self.device = x, y, device
-        self.sampler = BucketSampler(np.ones(len(x), dtype=np.int64), batch_size, shuffle=True, bucket=False, seed=seed)
+        self.sampler = BucketSampler(np.ones(len(x), dtype=np.int64), batch_size, shuffle=True, bucket=False, seed=seed,
+                                     rank=rank, world_size=world_size)
         self.consumed = 0
 
     def __iter__(self) -> Any:
@@ -139,7 +142,8 @@ def build_model(model: RegressModelConfig) -> SequenceRegressor:
 
 
 def train(config: RegressConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
-    device = torch.device(config.device) if config.device else default_device()
+    ctx = setup(config.device)
+    device = ctx.device
     series, _ = read_series(config.data.path, config.data)
     train_part, valid_part, test_part = _split(series, config.data)
     mean, std = float(train_part.mean()), float(train_part.std() or 1.0)
@@ -147,7 +151,8 @@ def train(config: RegressConfig, progress: bool = True, resume: bool = False) ->
     (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = (windows(p, config.data.window) for p in scaled)
     torch.manual_seed(config.train.seed)
     model = build_model(config.model)
-    iterator = WindowIterator(x_train, y_train, config.data.batch_size, config.train.seed, device)
+    iterator = WindowIterator(x_train, y_train, config.data.batch_size, config.train.seed, device,
+                              rank=ctx.rank, world_size=ctx.world_size)
 
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         x, y = batch
@@ -157,16 +162,15 @@ def train(config: RegressConfig, progress: bool = True, resume: bool = False) ->
         return regression_metrics(model, x_valid, y_valid, (mean, std), device)  # type: ignore[arg-type]
 
     out = Path(config.out)
-    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
+    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
+                      distributed=ctx)
     history = trainer.fit(resume=resume)
+    if not ctx.is_main:
+        return {}  # rank 0 writes the bundle and reports
     plot_history(history, out / "curves.png", ["mse", "naive_mse"])
     best = load_checkpoint(out / "best.pt")
     model.load_state_dict(best["model"])
-    bundle = out / "bundle"
-    bundle.mkdir(parents=True, exist_ok=True)
-    (bundle / "bundle.json").write_text(json.dumps({"format_version": BUNDLE_VERSION, "task": TASK,
-                                                    "config": asdict(config), "scale": [mean, std]}, indent=1))
-    save_checkpoint(model.state_dict(), bundle / "weights.pt")
+    save_bundle(out / "bundle", TASK, {**asdict(config), "scale": [mean, std]}, {}, model.state_dict())
     result = {"best_epoch": best["epoch"], "history": history, "windows": [len(x_train), len(x_valid), len(x_test)],
               "valid": evaluate(model), "test": regression_metrics(model, x_test, y_test, (mean, std), device)}
     (out / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -174,17 +178,11 @@ def train(config: RegressConfig, progress: bool = True, resume: bool = False) ->
 
 
 def load(bundle: str | Path) -> tuple[SequenceRegressor, RegressConfig, tuple[float, float]]:
-    path = Path(bundle) / "bundle.json"
-    if not path.exists():
-        raise ConfigError(f"{bundle}: no bundle.json; give the bundle directory a `train` run wrote (RUN_DIR/bundle)")
-    meta = json.loads(path.read_text())
-    if meta.get("format_version") != BUNDLE_VERSION or meta.get("task") != TASK:
-        raise ConfigError(f"{bundle}: not a regress bundle of format {BUNDLE_VERSION}")
-    raw = meta["config"]
+    raw, _, weights = load_bundle(bundle, TASK)
     config = RegressConfig(data=RegressDataConfig(**raw["data"]), model=RegressModelConfig(**raw["model"]))
     model = build_model(config.model)
-    model.load_state_dict(load_checkpoint(Path(bundle) / "weights.pt"))
-    return model.to(default_device()), config, (meta["scale"][0], meta["scale"][1])
+    model.load_state_dict(weights)
+    return model.to(default_device()), config, (raw["scale"][0], raw["scale"][1])
 
 
 def evaluate(bundle: str | Path, path: str) -> dict[str, float]:

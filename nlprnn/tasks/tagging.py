@@ -20,7 +20,9 @@ from nlprnn.data.field import Field, NestedField, TagField
 from nlprnn.data.readers import decode_lines
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
+from nlprnn.tasks.checks import check_dataset_tokens
 from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.distributed import setup, unwrap
 from nlprnn.training.metrics import ner_metrics
 from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import TrainConfig, Trainer
@@ -159,12 +161,13 @@ def decode(model: SequenceTagger, dataset: Dataset, tags: list[str],
 
 
 def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
-    device = torch.device(config.device) if config.device else default_device()
+    ctx = setup(config.device)
+    device = ctx.device
     fields = build_fields(config)
-    train_set = _read(config.data.train, config.data, fields, True, progress)
     if not config.data.valid:
         raise ConfigError("config key 'data.valid' is required for ner (a CoNLL file to pick the best epoch)")
-    valid_set = _read(config.data.valid, config.data, fields, True, progress)
+    train_set = _read(config.data.train, config.data, fields, True, progress and ctx.is_main)
+    valid_set = _read(config.data.valid, config.data, fields, True, progress and ctx.is_main)
     fields["word"].build_vocab(train_set, min_freq=config.data.min_freq)
     fields["tag"].build_vocab(train_set)
     for name in ("char", "feature"):
@@ -174,19 +177,23 @@ def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dic
     tags = fields["tag"].vocab.itos
     torch.manual_seed(config.train.seed)
     model = build_model(config.model, fields)
-    iterator = BucketIterator(train_set, batch_size=config.data.batch_size, seed=config.train.seed, device=device)
+    iterator = BucketIterator(train_set, batch_size=config.data.batch_size, seed=config.train.seed, device=device,
+                              rank=ctx.rank, world_size=ctx.world_size)
 
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         scores, lengths = emissions(model, batch)  # type: ignore[arg-type]
-        return model.loss(scores, batch.tag, lengths), int(lengths.sum())  # type: ignore[operator]
+        return unwrap(model).loss(scores, batch.tag, lengths), int(lengths.sum())
 
     def evaluate(model: torch.nn.Module) -> dict[str, Any]:
         predicted, gold = decode(model, valid_set, tags, device)  # type: ignore[arg-type]
         return ner_metrics(gold, predicted)
 
     out = Path(config.out)
-    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress)
+    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
+                      distributed=ctx)
     history = trainer.fit(resume=resume)
+    if not ctx.is_main:
+        return {}  # rank 0 writes the bundle and reports
     plot_history(history, out / "curves.png", ["precision", "recall", "f1"])
     best = torch.load(out / "best.pt", weights_only=True)
     model.load_state_dict(best["model"])
@@ -220,6 +227,7 @@ def _tag_names(fields: dict[str, Field]) -> list[str]:
 def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, Any]:
     model, fields, config = load(bundle)
     dataset = _read(path, config.data, fields, True, progress)
+    check_dataset_tokens(dataset, "word", fields["word"])
     predicted, gold = decode(model, dataset, _tag_names(fields), next(model.parameters()).device)
     return {"sentences": len(dataset), **ner_metrics(gold, predicted)}
 
@@ -232,6 +240,7 @@ def predict(bundle: str | Path, path: str, out: str | Path | None, progress: boo
     tags = _tag_names(fields)
     inputs = {name: f for name, f in fields.items() if name != "tag"}
     dataset = _read(path, config.data, inputs, False, progress)
+    check_dataset_tokens(dataset, "word", fields["word"])
     predicted, _ = decode(model, dataset, tags, next(model.parameters()).device)
     handle = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:

@@ -6,6 +6,12 @@ resume), a ``step`` function ``(model, batch) -> (mean loss, tokens)`` and an ``
 optimizer, scheduler, AMP scaler, RNG states, iterator position, history) and, when the monitored
 metric improves, ``best.pt`` (weights and metrics); both are written atomically. ``metrics.jsonl``
 gets one line per epoch.
+
+Under ``torchrun`` (a ``Distributed`` context with several ranks) the model trains inside
+DistributedDataParallel, each rank on its own batches; the training loss and token counts are summed
+over the ranks; every rank evaluates the whole validation set (so all take the same early-stopping and
+best-epoch decisions); only rank 0 writes checkpoints, logs and progress bars. ``last.pt`` holds every
+rank's RNG states, so a resumed run continues each rank's stream.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,6 +32,7 @@ from tqdm.auto import tqdm
 
 from nlprnn.errors import ConfigError
 from nlprnn.training.checkpoint import load_checkpoint, save_checkpoint
+from nlprnn.training.distributed import Distributed, all_gather, all_reduce_sum, barrier
 
 
 class ResumableIterator(Protocol):
@@ -84,16 +92,24 @@ class Trainer:
                  step: Callable[[nn.Module, Any], tuple[Tensor, int]],
                  evaluate: Callable[[nn.Module], dict[str, Any]], out_dir: str | Path,
                  device: torch.device | str = "cpu", progress: bool = True,
-                 on_epoch_end: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+                 distributed: Distributed | None = None) -> None:
         config.validate()
+        self.distributed = distributed or Distributed(device=torch.device(device))
         self.model = model.to(device)
+        # what the step function calls: the model itself, or its DistributedDataParallel wrapper
+        self.train_model: nn.Module = self.model
+        if self.distributed.enabled:
+            cuda = torch.device(device).type == "cuda"
+            self.train_model = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[torch.device(device)] if cuda else None)
         self.config = config
         self.train_iterator = train_iterator
         self.step_fn = step
         self.evaluate_fn = evaluate
         self.out_dir = Path(out_dir)
         self.device = torch.device(device)
-        self.progress = progress
+        self.progress = progress and self.distributed.is_main
         self.on_epoch_end = on_epoch_end
         parameters = [p for p in model.parameters() if p.requires_grad]
         if config.optimizer == "adam":
@@ -120,13 +136,16 @@ class Trainer:
 
     # -- checkpoints -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        """Everything ``resume`` needs; with several ranks every rank must call it (RNG states are gathered)."""
+        rng = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
+               "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "scaler": self.scaler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
-                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "rng": rng,
+            "rng_ranks": all_gather(rng, self.distributed) if self.distributed.enabled else [],
             "iterator": self.train_iterator.state_dict(),
             "epoch": self.epoch,
             "step": self.step,
@@ -142,17 +161,24 @@ class Trainer:
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        random.setstate((3, tuple(state["rng"]["python"]), None))
-        if state["rng"]["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        rng = state["rng"]
+        ranks = state.get("rng_ranks") or []
+        if len(ranks) == self.distributed.world_size > 1:
+            rng = ranks[self.distributed.rank]
+        torch.set_rng_state(rng["torch"])
+        random.setstate((3, tuple(rng["python"]), None))
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
         self.train_iterator.load_state_dict(state["iterator"])
         self.epoch, self.step = state["epoch"], state["step"]
         self.best, self.bad_epochs = state["best"], state["bad_epochs"]
         self.history = json.loads(state["history"])
 
     def save(self, name: str = "last.pt") -> None:
-        save_checkpoint(self.state_dict(), self.out_dir / name)
+        """Write a resumable checkpoint (rank 0 writes; every rank must call this)."""
+        state = self.state_dict()
+        if self.distributed.is_main:
+            save_checkpoint(state, self.out_dir / name)
 
     def resume(self, path: str | Path | None = None) -> None:
         """Continue from ``last.pt`` (or ``path``): the next step is the one the saved run would have taken."""
@@ -166,7 +192,7 @@ class Trainer:
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training iterator (from where it stands); returns loss and speed."""
-        self.model.train()
+        self.train_model.train()
         total_loss, total_tokens, batches = 0.0, 0, 0
         start = time.perf_counter()
         bar = tqdm(self.train_iterator, total=len(self.train_iterator), desc=f"epoch {self.epoch + 1}",
@@ -174,7 +200,7 @@ class Trainer:
         bar.update(self.train_iterator.state_dict().get("start", 0))
         for batch in bar:
             with torch.autocast(self.device.type, enabled=self.use_amp):
-                loss, tokens = self.step_fn(self.model, batch)
+                loss, tokens = self.step_fn(self.train_model, batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}; lower the learning rate")
             self.optimizer.zero_grad(set_to_none=True)
@@ -189,12 +215,18 @@ class Trainer:
             total_loss += loss.item()
             total_tokens += tokens
             elapsed = time.perf_counter() - start
-            bar.set_postfix(loss=f"{total_loss / batches:.4f}", tok_s=f"{total_tokens / max(elapsed, 1e-9):,.0f}")
+            postfix = {"loss": f"{total_loss / batches:.4f}", "tok_s": f"{total_tokens / max(elapsed, 1e-9):,.0f}"}
+            if self.history:  # the monitored validation metric of the previous epoch
+                postfix[f"valid_{self.config.monitor}"] = f"{self.history[-1].get(self.config.monitor, float('nan')):.4f}"
+            bar.set_postfix(postfix)
             if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
                 self.save()
         seconds = time.perf_counter() - start
-        return {"train_loss": total_loss / max(batches, 1), "seconds": seconds,
-                "tokens_per_s": total_tokens / seconds if seconds > 0 else 0.0}
+        # over all ranks: mean loss per batch, all tokens, the slowest rank's time
+        loss_sum, batch_count, token_count = all_reduce_sum([total_loss, batches, total_tokens], self.distributed)
+        seconds = max(all_gather(seconds, self.distributed))
+        return {"train_loss": loss_sum / max(batch_count, 1), "seconds": seconds,
+                "tokens_per_s": token_count / seconds if seconds > 0 else 0.0}
 
     def fit(self, resume: bool = False) -> list[dict[str, Any]]:
         """Train until ``epochs`` or early stopping; returns the per-epoch records."""
@@ -203,7 +235,8 @@ class Trainer:
             self.resume()
         else:
             seed_everything(self.config.seed)
-            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)  # a fresh run starts a fresh log
+            if self.distributed.is_main:
+                (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)  # a fresh run starts a fresh log
         while self.epoch < self.config.epochs:
             if self.config.patience is not None and self.bad_epochs > self.config.patience:
                 break
@@ -220,8 +253,9 @@ class Trainer:
             self.epoch += 1
             if self.improved(float(value)):
                 self.best, self.bad_epochs = float(value), 0
-                save_checkpoint({"model": self.model.state_dict(), "epoch": self.epoch,
-                                 "metrics": json.dumps(_plain(record))}, self.out_dir / "best.pt")
+                if self.distributed.is_main:
+                    save_checkpoint({"model": self.model.state_dict(), "epoch": self.epoch,
+                                     "metrics": json.dumps(_plain(record))}, self.out_dir / "best.pt")
                 record["best"] = True
             else:
                 self.bad_epochs += 1
@@ -231,11 +265,17 @@ class Trainer:
                 else:
                     self.scheduler.step()
             self.history.append(_plain(record))
-            with (self.out_dir / "metrics.jsonl").open("a", encoding="utf-8") as log:
-                log.write(json.dumps(self.history[-1], ensure_ascii=False) + "\n")
+            if self.distributed.is_main:
+                with (self.out_dir / "metrics.jsonl").open("a", encoding="utf-8") as log:
+                    log.write(json.dumps(self.history[-1], ensure_ascii=False) + "\n")
             self.save()
+            if self.progress:
+                tqdm.write(f"epoch {self.epoch}: train loss {record['train_loss']:.4f}, valid {self.config.monitor} "
+                           f"{float(value):.4f}, {record['tokens_per_s']:,.0f} tokens/s, {record['seconds']:.0f} s"
+                           f"{' (best)' if record.get('best') else ''}", file=sys.stderr)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(self.history[-1])
+        barrier(self.distributed)  # best.pt and last.pt are on disk before any rank goes on
         return self.history
 
 
