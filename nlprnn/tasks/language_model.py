@@ -132,12 +132,17 @@ def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict
     model = build_model(config.model, len(text.vocab))
     iterator = BPTTIterator(train_set, config.data.batch_size, config.data.bptt_len, device=device, batch_first=True,
                             seed=config.train.seed, rank=ctx.rank, world_size=ctx.world_size)
-    carried: dict[str, Any] = {"state": None}
+    carried: dict[str, Any] = {"state": None}  # saved in checkpoints, so a mid-epoch resume is exact
 
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         if iterator.position <= 1:  # a new pass over the text starts from a zero state
             carried["state"] = None
-        logits, state = model(batch.text, carried["state"])
+        state = carried["state"]
+        if isinstance(state, tuple | list):  # restored from a checkpoint, which loads on the CPU
+            state = tuple(s.to(device) for s in state)
+        elif state is not None:
+            state = state.to(device)
+        logits, state = model(batch.text, state)
         carried["state"] = LanguageModel.detach(state)
         return unwrap(model).loss(logits, batch.target), batch.target.numel()
 
@@ -146,7 +151,7 @@ def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict
 
     out = Path(config.out)
     trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
-                      distributed=ctx)
+                      distributed=ctx, carry=carried)
     history = trainer.fit(resume=resume)
     if not ctx.is_main:
         return {}  # rank 0 writes the bundle and reports

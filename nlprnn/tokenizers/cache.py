@@ -2,7 +2,8 @@
 
 One SQLite file per tokenizer identity (name + version + output options). Keys are hashes of the
 text, so duplicate rows are tokenized once, a second run over a file does no tokenization, and a
-killed run keeps what it had committed.
+killed run keeps what it had committed (each batch of results is one SQLite transaction, so a kill
+never leaves half a batch). A file that fails SQLite's check on opening is moved aside, not trusted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -40,12 +43,33 @@ class TokenCache:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / f"tokens-{identity}.sqlite"
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS tokens (key BLOB PRIMARY KEY, tokens TEXT NOT NULL, status INTEGER NOT NULL)"
-        )
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as error:  # damaged (not by a kill: SQLite commits atomically)
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            warnings.warn(f"token cache {self.path} is damaged ({error}); moved to {aside.name}, starting afresh",
+                          stacklevel=2)
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(str(self.path) + suffix)
+                if source.exists():
+                    source.rename(Path(str(aside) + suffix))
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS tokens (key BLOB PRIMARY KEY, tokens TEXT NOT NULL, status INTEGER NOT NULL)"
+            )
+            (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {verdict}")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, tuple[list[str], int]]:
         """(tokens, status) for the keys that are cached."""

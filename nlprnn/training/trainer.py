@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -93,7 +94,7 @@ class Trainer:
                  evaluate: Callable[[nn.Module], dict[str, Any]], out_dir: str | Path,
                  device: torch.device | str = "cpu", progress: bool = True,
                  on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
-                 distributed: Distributed | None = None) -> None:
+                 distributed: Distributed | None = None, carry: dict[str, Any] | None = None) -> None:
         config.validate()
         self.distributed = distributed or Distributed(device=torch.device(device))
         self.model = model.to(device)
@@ -133,6 +134,11 @@ class Trainer:
         self.best: float | None = None
         self.bad_epochs = 0
         self.history: list[dict[str, Any]] = []
+        # what the step function keeps from batch to batch (an LM's hidden state): saved in checkpoints
+        self.carry = carry if carry is not None else {}
+        # loss sum, token count and batch count of the epoch so far (kept in mid-epoch checkpoints, so a
+        # resumed epoch reports the same mean loss as an uninterrupted one)
+        self.running = [0.0, 0, 0]
 
     # -- checkpoints -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -151,6 +157,8 @@ class Trainer:
             "step": self.step,
             "best": self.best,
             "bad_epochs": self.bad_epochs,
+            "running": list(self.running),
+            "carry": all_gather(dict(self.carry), self.distributed),
             "history": json.dumps(self.history),
             "config": json.dumps(asdict(self.config)),
         }
@@ -173,6 +181,11 @@ class Trainer:
         self.epoch, self.step = state["epoch"], state["step"]
         self.best, self.bad_epochs = state["best"], state["bad_epochs"]
         self.history = json.loads(state["history"])
+        self.running = list(state.get("running", [0.0, 0, 0]))
+        carried = state.get("carry") or []
+        if len(carried) == self.distributed.world_size:
+            self.carry.clear()
+            self.carry.update(carried[self.distributed.rank])
 
     def save(self, name: str = "last.pt") -> None:
         """Write a resumable checkpoint (rank 0 writes; every rank must call this)."""
@@ -193,11 +206,14 @@ class Trainer:
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training iterator (from where it stands); returns loss and speed."""
         self.train_model.train()
-        total_loss, total_tokens, batches = 0.0, 0, 0
+        position = _position(self.train_iterator.state_dict())
+        if position == 0:
+            self.running = [0.0, 0, 0]  # a fresh epoch (not one resumed mid-way)
+        tokens_before = self.running[1]
         start = time.perf_counter()
         bar = tqdm(self.train_iterator, total=len(self.train_iterator), desc=f"epoch {self.epoch + 1}",
                    disable=not self.progress, leave=False)
-        bar.update(self.train_iterator.state_dict().get("start", 0))
+        bar.update(position)
         for batch in bar:
             with torch.autocast(self.device.type, enabled=self.use_amp):
                 loss, tokens = self.step_fn(self.train_model, batch)
@@ -211,11 +227,11 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.step += 1
-            batches += 1
-            total_loss += loss.item()
-            total_tokens += tokens
+            self.running = [self.running[0] + loss.item(), self.running[1] + tokens, self.running[2] + 1]
+            total_loss, total_tokens, batches = self.running
             elapsed = time.perf_counter() - start
-            postfix = {"loss": f"{total_loss / batches:.4f}", "tok_s": f"{total_tokens / max(elapsed, 1e-9):,.0f}"}
+            postfix = {"loss": f"{total_loss / batches:.4f}",
+                       "tok_s": f"{(total_tokens - tokens_before) / max(elapsed, 1e-9):,.0f}"}
             if self.history:  # the monitored validation metric of the previous epoch
                 postfix[f"valid_{self.config.monitor}"] = f"{self.history[-1].get(self.config.monitor, float('nan')):.4f}"
             bar.set_postfix(postfix)
@@ -223,7 +239,9 @@ class Trainer:
                 self.save()
         seconds = time.perf_counter() - start
         # over all ranks: mean loss per batch, all tokens, the slowest rank's time
-        loss_sum, batch_count, token_count = all_reduce_sum([total_loss, batches, total_tokens], self.distributed)
+        total_loss, total_tokens, batches = self.running
+        loss_sum, batch_count, token_count = all_reduce_sum([total_loss, batches, total_tokens - tokens_before],
+                                                            self.distributed)
         seconds = max(all_gather(seconds, self.distributed))
         return {"train_loss": loss_sum / max(batch_count, 1), "seconds": seconds,
                 "tokens_per_s": token_count / seconds if seconds > 0 else 0.0}
@@ -233,6 +251,11 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             self.resume()
+            if self.distributed.is_main:  # a kill between the log line and last.pt: the log follows last.pt
+                lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.history)
+                temporary = self.out_dir / ".metrics.jsonl.tmp"
+                temporary.write_text(lines, encoding="utf-8")
+                os.replace(temporary, self.out_dir / "metrics.jsonl")
         else:
             seed_everything(self.config.seed)
             if self.distributed.is_main:
@@ -277,6 +300,11 @@ class Trainer:
                 self.on_epoch_end(self.history[-1])
         barrier(self.distributed)  # best.pt and last.pt are on disk before any rank goes on
         return self.history
+
+
+def _position(iterator_state: dict[str, int]) -> int:
+    """Batches of the current epoch already consumed (``start`` for Iterator, ``position`` for BPTTIterator)."""
+    return int(iterator_state.get("start", iterator_state.get("position", 0)))
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:
