@@ -38,6 +38,8 @@ class PreprocessConfig:
     repair_tags: bool = False
     batch_size: int = 64
     out: str = "runs/preprocess"
+    stream: bool = False      # chunk by chunk, for files larger than memory (tsv only)
+    chunk_rows: int = 50_000
 
     def validate(self) -> None:
         if self.format not in ("tsv", "csv", "jsonl", "conll"):
@@ -46,6 +48,10 @@ class PreprocessConfig:
             raise ConfigError(f"config key 'on_error' must be raise or skip, not {self.on_error!r}")
         if self.batch_size < 1:
             raise ConfigError("config key 'batch_size' must be at least 1")
+        if self.stream and self.format != "tsv":
+            raise ConfigError(f"config key 'stream' works with format tsv, not {self.format!r}")
+        if self.chunk_rows < 1:
+            raise ConfigError("config key 'chunk_rows' must be at least 1")
 
 
 def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
@@ -100,8 +106,53 @@ def padding_fraction(dataset: Dataset, batch_size: int) -> tuple[float, int]:
     return (1 - real / total if total else 0.0), batches
 
 
+def run_streaming(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
+    """``--stream``: the file chunk by chunk (memory does not grow with its row count)."""
+    from tqdm.auto import tqdm
+
+    from nlprnn.data.streaming import stream_preprocess
+
+    start = time.perf_counter()
+    text = Field(tokenize=config.tokenizer, lower=config.lower, batch_first=True, include_lengths=True)
+    label = LabelField()
+    fields = {config.text_column: ("text", text), config.label_column: ("label", label)}
+    out = Path(config.out)
+    with tqdm(desc="rows", unit=" rows", disable=not progress) as bar:
+        result = stream_preprocess(config.data, out / "dataset", fields, chunk_rows=config.chunk_rows,
+                                   max_size=config.max_size, min_freq=config.min_freq, on_error=config.on_error,
+                                   progress=lambda rows: bar.update(rows - bar.n))
+    assert text.vocab is not None and label.vocab is not None
+    text.vocab.save(out / "text_vocab.json")
+    label.vocab.save(out / "label_vocab.json")
+    summary: dict[str, Any] = {
+        "file": config.data, "rows": result.rows, "tokens": result.tokens,
+        "mean_tokens_per_row": round(result.tokens / result.rows, 2) if result.rows else 0.0,
+        "text_vocab": len(text.vocab), "labels": label.vocab.itos[len(label.vocab.specials):],
+        "skipped": result.skipped, "skipped_rows": [str(p) for p in result.skipped_rows[:50]],
+        "repaired_tag_sequences": 0,
+        "tokenizer": text.tokenizer.spec() if text.tokenizer is not None else None,
+        "tokenized_now": result.tokenized_now if result.reported else None,
+        "from_cache": result.from_cache, "time_bound_fallbacks": result.time_bound_fallbacks,
+        "analyzer_failures": result.analyzer_failures, "chunks": result.chunks,
+        "seconds_tokenize": round(result.seconds_tokenize, 2),
+        "seconds_numericalize": round(result.seconds_numericalize, 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "seconds": round(time.perf_counter() - start, 2), "out": str(out), "config": asdict(config),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return summary
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
 def run(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
     config.validate()
+    if config.stream:
+        return run_streaming(config, progress)
     start = time.perf_counter()
     dataset = build_dataset(config, progress=progress)
     text, label = dataset.fields["text"], dataset.fields["label"]
@@ -158,7 +209,11 @@ def print_summary(summary: dict[str, Any]) -> None:
               f"{summary['analyzer_failures']} analyzer errors")
     print(f"text vocab          {summary['text_vocab']}")
     print(f"labels              {', '.join(summary['labels'])}")
-    print(f"padding             {summary['padding_fraction']:.2%} of {summary['batches']} bucketed batches of {summary['batch_size']}")
+    if "padding_fraction" in summary:
+        print(f"padding             {summary['padding_fraction']:.2%} of {summary['batches']} bucketed batches of {summary['batch_size']}")
+    if "chunks" in summary:
+        print(f"streamed            {summary['chunks']} chunks: tokenize {summary['seconds_tokenize']} s, "
+              f"numericalize {summary['seconds_numericalize']} s; peak RSS {summary['peak_rss_mb']} MB")
     print(f"written to          {summary['out']}  ({summary['seconds']} s)")
 
 
@@ -172,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--on-error", choices=["raise", "skip"], dest="on_error")
     parser.add_argument("--out", help="output directory")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key")
+    parser.add_argument("--stream", action="store_true", default=None,
+                        help="chunk by chunk, for a TSV larger than memory (config key stream)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {k: v for k, v in vars(args).items()
-                                 if k in ("data", "format", "tokenizer", "on_error", "out") and v is not None}
+                                 if k in ("data", "format", "tokenizer", "on_error", "out", "stream") and v is not None}
     try:
         overrides.update(parse_sets(args.set))
         config = build_config(PreprocessConfig, args.config, overrides)

@@ -235,6 +235,7 @@ class Dataset:
     def save(self, directory: str | Path) -> None:
         """Write the columns (Arrow, via ``datasets``) and the field specs (JSON) to ``directory``."""
         directory = Path(directory)
+        (directory / "dataset.json").unlink(missing_ok=True)  # written last: marks a complete save
         bars_were_off = hf.utils.are_progress_bars_disabled()
         hf.utils.disable_progress_bars()
         try:
@@ -248,10 +249,18 @@ class Dataset:
 
     @classmethod
     def load(cls, directory: str | Path, fields: Mapping[str, Field] | None = None) -> Dataset:
-        """Reopen a saved dataset (memory-mapped); ``fields`` reuses existing Field objects."""
+        """Reopen a saved (or streamed) dataset, memory-mapped; ``fields`` reuses existing Field objects."""
         directory = Path(directory)
+        streamed = (directory / "tokens.arrow").exists()
+        complete = (directory / "complete.json").exists() if streamed else (directory / "dataset.json").exists()
+        if not complete:
+            raise DataError(directory, None, "is not a complete saved dataset (a run that was stopped part-way, "
+                            "or not a dataset directory).", "run the preprocessing again into this directory.")
         meta = json.loads((directory / "dataset.json").read_text(encoding="utf-8"))
-        table = hf.load_from_disk(str(directory / "arrow")).data.table
+        if streamed:  # written chunk by chunk by nlprnn.data.streaming; memory-mapped
+            table = hf.Dataset.from_file(str(directory / "tokens.arrow")).data.table
+        else:
+            table = hf.load_from_disk(str(directory / "arrow")).data.table
         if fields is None:
             fields = {n: Field.from_spec(s) for n, s in meta["fields"].items()}
         skipped = [RowProblem(*p) for p in meta["skipped"]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,13 +60,17 @@ def _check_on_error(on_error: str) -> None:
         raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}")
 
 
-def _open_bytes(path: str | Path) -> bytes:
+def _check_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise DataError(p, None, "file not found.", "check the path (relative paths start at the current directory).")
     if p.is_dir():
         raise DataError(p, None, "is a directory, not a file.", "name a file inside it.")
-    data = p.read_bytes()
+    return p
+
+
+def _open_bytes(path: str | Path) -> bytes:
+    data = _check_file(path).read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data
@@ -160,6 +164,72 @@ def read_delimited(
     table = pa.table({name: pa.array([row[i] for row in rows], type=pa.string()) for i, name in enumerate(names)})
     problems.sort(key=lambda p: p.line)
     return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: bool = True,
+                    columns: Sequence[str] | None = None, on_error: str = "raise") -> Iterator[ReadResult]:
+    """A literal TSV as a stream of ``ReadResult`` chunks of at most ``chunk_rows`` rows, for files larger
+    than memory. The checks and line numbers are those of ``read_tsv``: BOM, CRLF, blank lines, invalid
+    UTF-8 and wrong column counts raise or (``on_error="skip"``) are listed in each chunk's ``skipped``."""
+    _check_on_error(on_error)
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    path = _check_file(path)
+    names: list[str] | None = list(columns) if columns is not None else None
+    need_header = skip_header
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    problems: list[RowProblem] = []
+    seen_any = False
+
+    def chunk() -> ReadResult:
+        assert names is not None
+        table = pa.table({name: pa.array([row[i] for row in rows], type=pa.string()) for i, name in enumerate(names)})
+        return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), list(problems))
+
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            raw = raw[:-1] if raw.endswith(b"\n") else raw
+            raw = raw[:-1] if raw.endswith(b"\r") else raw
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problem = f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
+                if on_error == "raise":
+                    raise DataError(path, number, problem, "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), "
+                                    "or pass on_error='skip'.") from None
+                problems.append(RowProblem(str(path), number, problem))
+                continue
+            if not line.strip():
+                continue
+            seen_any = True
+            values = line.split("\t")
+            if need_header:
+                need_header = False
+                names = names or values
+                continue
+            if names is None:
+                names = [f"column{i}" for i in range(len(values))]
+            if len(values) != len(names):
+                problem = f"expected {len(names)} columns ({', '.join(names)}) separated by tabs, found {len(values)}."
+                if on_error == "raise":
+                    fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
+                    if '"' in line:
+                        fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
+                    raise DataError(path, number, problem, fix)
+                problems.append(RowProblem(str(path), number, problem))
+                continue
+            rows.append(values)
+            numbers.append(number)
+            if len(rows) >= chunk_rows:
+                yield chunk()
+                rows, numbers, problems = [], [], []
+    if not seen_any:
+        raise DataError(path, None, "the file is empty.", "give a file with a header line and at least one row.")
+    if rows or problems:
+        yield chunk()
 
 
 def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[str] | None = None) -> ReadResult | None:
