@@ -41,8 +41,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         train_path, valid_path, n_train, n_valid = split_file(Path(args.path), Path(scratch))
         config = LMConfig(
-            data=LMDataConfig(train=str(train_path), valid=str(valid_path), level="char", batch_size=64,
-                              bptt_len=100, eval_batch_size=16),
+            data=LMDataConfig(train=str(train_path), valid=str(valid_path), level="char", batch_size=32,
+                              bptt_len=64, eval_batch_size=16),
             model=LMModelConfig(embedding_dim=64, hidden_size=args.hidden, num_layers=args.layers, dropout=0.2),
             train=TrainConfig(epochs=args.epochs, optimizer="adam", lr=2e-3, clip=1.0, schedule="epoch_decay",
                               lr_decay=0.8, decay_start=4, monitor="loss", mode="min", seed=0),

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from nlprnn.tasks import classification as task
-from pipelines.cli import print_run_end, run_command, task_parser, train_overrides
+from pipelines.cli import print_run_end, print_skipped, run_command, task_parser, train_overrides
 from pipelines.config import build_config
 
 
@@ -49,13 +49,16 @@ def main(argv: list[str] | None = None) -> int:
                   + f"; vocab {result['vocab']}; best epoch {result['best_epoch']}")
             print_run_end(result, config.out, print_metrics)
         elif args.command == "evaluate":
-            metrics = task.evaluate(args.bundle, args.data, progress=progress)
+            metrics = task.evaluate(args.bundle, args.data, progress=progress, on_error=args.on_error)
             print(f"rows   {metrics['rows']}")
             print_metrics(args.data, metrics)
+            print_skipped(metrics["skipped"])
         else:
-            rows = task.predict(args.bundle, args.data, args.output, progress=progress)
+            rows, skipped = task.predict(args.bundle, args.data, args.output, progress=progress,
+                                         on_error=args.on_error)
             if args.output:
                 print(f"{rows} predictions written to {args.output}", file=sys.stderr)
+            print_skipped(skipped, file=sys.stderr)
 
     return run_command(body)
 

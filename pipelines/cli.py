@@ -12,9 +12,10 @@ from pipelines.config import parse_sets
 
 
 def task_parser(prog: str, doc: str | None, default_bundle: str, default_data: str,
-                train_flags: dict[str, str] | None = None) -> argparse.ArgumentParser:
+                train_flags: dict[str, str] | None = None, skip_policy: bool = True) -> argparse.ArgumentParser:
     """``train`` (config, --set, named flags, --resume, --dry-run), ``evaluate`` and ``predict``;
-    ``train_flags`` adds task-specific ``--flag: help`` options to ``train``."""
+    ``train_flags`` adds task-specific ``--flag: help`` options to ``train``; ``skip_policy`` adds
+    ``--on-error raise|skip`` (data.on_error) to all three."""
     parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train, keep the best epoch as RUN/bundle, report metrics")
@@ -35,13 +36,17 @@ def task_parser(prog: str, doc: str | None, default_bundle: str, default_data: s
             command.add_argument("--output", help="file to write (default: stdout)")
     for command in sub.choices.values():
         command.add_argument("--no-progress", action="store_true")
+        if skip_policy:
+            command.add_argument("--on-error", choices=["raise", "skip"], dest="on_error",
+                                 help="bad rows: stop at the first (default), or skip them and list them")
     return parser
 
 
 def train_overrides(args: argparse.Namespace, named: dict[str, Any], dry_run: dict[str, Any]) -> dict[str, Any]:
     """``--set`` pairs, then the named flags that were given, then the dry-run sizes."""
     overrides: dict[str, Any] = parse_sets(args.set)
-    overrides.update({"data.train": args.data, "train.epochs": args.epochs, "out": args.out, **named})
+    overrides.update({"data.train": args.data, "train.epochs": args.epochs, "out": args.out,
+                      "data.on_error": getattr(args, "on_error", None), **named})
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.dry_run:
         overrides.update({"train.epochs": 1, **dry_run})
@@ -53,7 +58,19 @@ def print_run_end(result: dict[str, Any], out: str, print_metrics: Callable[[str
     print_metrics("valid", result["valid"])
     if "test" in result:
         print_metrics("test", result["test"])
+    print_skipped(result.get("skipped", []))
     print(f"bundle: {out}/bundle  metrics: {out}/metrics.jsonl  curves: {out}/curves.png")
+
+
+def print_skipped(skipped: list[str], file: Any = None) -> None:
+    """The rows a skip policy left out, so that nothing is lost silently."""
+    if not skipped:
+        return
+    print(f"skipped {len(skipped)} rows (--on-error skip):", file=file)
+    for problem in skipped[:10]:
+        print(f"  {problem}", file=file)
+    if len(skipped) > 10:
+        print(f"  ... and {len(skipped) - 10} more (result.json lists them all)", file=file)
 
 
 def run_command(body: Callable[[], None]) -> int:
@@ -61,8 +78,9 @@ def run_command(body: Callable[[], None]) -> int:
     try:
         body()
     except NlprnnError as error:
-        message = str(error).replace("pass on_error='skip'", "pass --set data.on_error=skip")
+        message = str(error).replace("pass on_error='skip'", "pass --on-error skip")
         message = message.replace("use TagField(on_invalid='repair')", "pass --set data.repair_tags=true")
+        message = message.replace("(or raise max_length)", "(or raise --set data.max_tokens=N)")
         print(f"error: {message}", file=sys.stderr)
         return 2
     return 0

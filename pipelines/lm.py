@@ -17,7 +17,8 @@ from pipelines.config import build_config
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = task_parser("python -m pipelines.lm", __doc__, "runs/lm/bundle", "konlpy:kolaw/constitution.txt")
+    parser = task_parser("python -m pipelines.lm", __doc__, "runs/lm/bundle", "konlpy:kolaw/constitution.txt",
+                         skip_policy=False)
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     generate = sub.add_parser("generate", help="continue a prompt with a trained bundle")
     generate.add_argument("--bundle", default="runs/lm/bundle")

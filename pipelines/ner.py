@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from nlprnn.tasks import tagging as task
-from pipelines.cli import print_run_end, run_command, task_parser, train_overrides
+from pipelines.cli import print_run_end, print_skipped, run_command, task_parser, train_overrides
 from pipelines.config import build_config
 
 
@@ -44,13 +44,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"vocab {result['vocab']}; best epoch {result['best_epoch']}")
             print_run_end(result, config.out, print_metrics)
         elif args.command == "evaluate":
-            metrics = task.evaluate(args.bundle, args.data, progress=progress)
+            metrics = task.evaluate(args.bundle, args.data, progress=progress, on_error=args.on_error)
             print(f"sentences {metrics['sentences']}")
             print_metrics(args.data, metrics)
+            print_skipped(metrics["skipped"])
         else:
-            sentences = task.predict(args.bundle, args.data, args.output, progress=progress)
+            sentences, skipped = task.predict(args.bundle, args.data, args.output, progress=progress,
+                                              on_error=args.on_error)
             if args.output:
                 print(f"{sentences} sentences tagged into {args.output}", file=sys.stderr)
+            print_skipped(skipped, file=sys.stderr)
 
     return run_command(body)
 

@@ -17,7 +17,7 @@ from pipelines.config import build_config
 
 def main(argv: list[str] | None = None) -> int:
     parser = task_parser("python -m pipelines.regress", __doc__, "runs/regress/bundle", "data/series/temperature.tsv",
-                         {"--column": "data.column: the numeric column to forecast"})
+                         {"--column": "data.column: the numeric column to forecast"}, skip_policy=False)
     args = parser.parse_args(argv)
 
     def body() -> None:

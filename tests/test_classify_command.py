@@ -70,7 +70,7 @@ def test_missing_bundle_and_unknown_text_are_explained(tmp_path, capsys):
     unknown = tmp_path / "unknown.tsv"
     unknown.write_text("text\nxyzzy plugh\n", encoding="utf-8")
     assert main(["predict", "--bundle", str(out / "bundle"), "--data", str(unknown), "--no-progress"]) == 2
-    assert "every token is unknown" in capsys.readouterr().err
+    assert "every token of the text is unknown" in capsys.readouterr().err
 
 
 def test_bundle_from_another_format_version_is_refused(tmp_path, capsys):

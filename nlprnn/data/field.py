@@ -71,6 +71,8 @@ class Field:
     pad_first, truncate_first: pad / truncate on the left.
     stop_words: tokens to drop after tokenizing.
     is_target: the field is a prediction target.
+    max_length: rows with more tokens than this are reported (or skipped under ``on_error="skip"``),
+        a guard against a runaway line, e.g. a file whose line ends were lost.
     """
 
     kind = "field"
@@ -95,7 +97,11 @@ class Field:
         truncate_first: bool = False,
         stop_words: Iterable[str] | None = None,
         is_target: bool = False,
+        max_length: int | None = None,
     ) -> None:
+        if max_length is not None and max_length < 1:
+            raise ConfigError(f"max_length must be at least 1, got {max_length}")
+        self.max_length = max_length
         if fix_length is not None and fix_length < 1 + (init_token is not None) + (eos_token is not None):
             raise ConfigError(f"fix_length={fix_length} leaves no room for tokens")
         self.sequential = sequential
@@ -227,9 +233,13 @@ class Field:
             for i in np.flatnonzero(empty):
                 problems[int(i)] = "empty text."
         if self.sequential:
-            zero = (pc.list_value_length(processed).to_numpy(zero_copy_only=False) == 0)
-            for i in np.flatnonzero(zero):
+            lengths = pc.list_value_length(processed).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(lengths == 0):
                 problems.setdefault(int(i), "no tokens left after tokenizing.")
+            if self.max_length is not None:
+                for i in np.flatnonzero(lengths > self.max_length):
+                    problems.setdefault(int(i), f"{int(lengths[i]):,} tokens, more than max_length "
+                                                f"{self.max_length:,} (a runaway line?).")
         return problems
 
     def counts(self, columns: Sequence[Encoded]) -> tuple[pa.Array, np.ndarray]:
@@ -377,6 +387,7 @@ class Field:
             "is_target": self.is_target,
             "preprocessing": _function_name(self.preprocessing),
             "postprocessing": _function_name(self.postprocessing),
+            **({"max_length": self.max_length} if getattr(self, "max_length", None) is not None else {}),
         }
 
     @classmethod

@@ -43,6 +43,7 @@ class DataConfig:
     tokenizer: str = "kkma"
     lower: bool = False
     max_vocab: int | None = None
+    max_tokens: int | None = 5000  # a longer row is reported (or skipped): a runaway line, not a review
     min_freq: int = 1
     valid_ratio: float = 0.1
     test_ratio: float = 0.0
@@ -75,7 +76,8 @@ class ClassifyConfig:
 
 
 def _fields(data: DataConfig) -> tuple[Field, LabelField]:
-    text = Field(tokenize=data.tokenizer, lower=data.lower, include_lengths=True, batch_first=True)
+    text = Field(tokenize=data.tokenizer, lower=data.lower, include_lengths=True, batch_first=True,
+                 max_length=data.max_tokens)
     return text, LabelField()
 
 
@@ -129,6 +131,7 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
         if config.data.test:
             test_set = _read(config.data.test, config.data, text, label, progress and ctx.is_main)
         valid_file = _read(config.data.valid, config.data, text, label, progress and ctx.is_main) if config.data.valid else None
+    skipped = [str(p) for d in (train_set, test_set, valid_file) if d is not None for p in d.skipped]
     whole = len(train_set)
     if test_set is None and config.data.test_ratio:  # a share of the training file, stratified and seeded
         if not 0 < config.data.test_ratio < 1:
@@ -171,7 +174,7 @@ def train(config: ClassifyConfig, progress: bool = True, resume: bool = False) -
     save_bundle(out / "bundle", TASK, _plain_config(config), {"text": text, "label": label}, model.state_dict())
     result: dict[str, Any] = {"best_epoch": best["epoch"], "valid": evaluate(model), "history": history,
                               "train_rows": len(train_set), "valid_rows": len(valid_set),
-                              "vocab": len(text.vocab), "labels": labels}
+                              "vocab": len(text.vocab), "labels": labels, "skipped": skipped}
     if test_set is not None:
         predicted, _, gold = predict_batches(model, test_set, 256, device)
         result["test"] = classification_metrics(gold, predicted, labels)
@@ -195,20 +198,23 @@ def load(bundle: str | Path, device: torch.device | None = None) -> tuple[Sequen
     return model.to(device or default_device()), text, label, raw
 
 
-def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, Any]:
+def evaluate(bundle: str | Path, path: str, progress: bool = True, on_error: str | None = None) -> dict[str, Any]:
     """Metrics of a bundle's model on a labelled file (read with the training run's data settings)."""
     model, text, label, raw = load(bundle)
-    data = DataConfig(**raw["data"])
+    data = DataConfig(**{**raw["data"], **({"on_error": on_error} if on_error else {})})
     dataset = _read(path, data, text, label, progress)
     check_dataset_tokens(dataset, "text", text)
     predicted, _, gold = predict_batches(model, dataset, 256, next(model.parameters()).device)
-    return {"rows": len(dataset), **classification_metrics(gold, predicted, label.vocab.itos)}  # type: ignore[union-attr]
+    return {"rows": len(dataset), "skipped": [str(p) for p in dataset.skipped],
+            **classification_metrics(gold, predicted, label.vocab.itos)}  # type: ignore[union-attr]
 
 
-def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True) -> int:
-    """Write ``line, text, predicted, probability`` as TSV in the input's order (stdout when ``out`` is None)."""
+def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True,
+            on_error: str | None = None) -> tuple[int, list[str]]:
+    """Write ``line, text, predicted, probability`` as TSV in the input's order (stdout when ``out`` is None);
+    returns the rows written and the rows skipped (``on_error="skip"``) with why."""
     model, text, label, raw = load(bundle)
-    data = DataConfig(**raw["data"])
+    data = DataConfig(**{**raw["data"], **({"on_error": on_error} if on_error else {})})
     dataset = _read(path, data, text, None, progress)
     check_dataset_tokens(dataset, "text", text)
     predicted, confidence, _ = predict_batches(model, dataset, 256, next(model.parameters()).device)
@@ -223,7 +229,7 @@ def predict(bundle: str | Path, path: str, out: str | Path | None, progress: boo
     finally:
         if out:
             handle.close()
-    return len(dataset)
+    return len(dataset), [str(p) for p in dataset.skipped]
 
 
 def _raw_texts(path: str, data: DataConfig) -> dict[int, str]:

@@ -12,12 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow.compute as pc
 import torch
 
 from nlprnn.data.batching import Batch, BucketIterator, default_device
 from nlprnn.data.dataset import Dataset, SequenceTaggingDataset
 from nlprnn.data.field import Field, NestedField, TagField
-from nlprnn.data.readers import decode_lines
+from nlprnn.data.readers import RowProblem, decode_lines
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
 from nlprnn.tasks.checks import check_dataset_tokens
@@ -44,6 +46,8 @@ class NerDataConfig:
     min_freq: int = 1
     batch_size: int = 32
     on_error: str = "raise"
+    max_tokens: int | None = 1000  # tokens per sentence; a longer one is reported (or skipped)
+    max_token_chars: int | None = 100  # characters per token; a longer one is reported (or skipped)
 
 
 @dataclass
@@ -103,12 +107,35 @@ def _read(path: str, data: NerDataConfig, fields: dict[str, Field], with_tags: b
         if columns[tag_column] is not None:
             raise ConfigError("data.tag_column names the same column as data.token_column or data.feature_column")
         columns[tag_column] = ("tag", fields["tag"])
-    return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
+    dataset = SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
+    return _check_token_chars(dataset, data)
+
+
+def _check_token_chars(dataset: Dataset, data: NerDataConfig) -> Dataset:
+    """Sentences with a token over ``data.max_token_chars`` characters: an error, or skipped and listed."""
+    if data.max_token_chars is None or len(dataset) == 0:
+        return dataset
+    words = dataset.table.column("word").combine_chunks()
+    long = pc.greater(pc.utf8_length(pc.list_flatten(words)), data.max_token_chars).to_numpy(zero_copy_only=False)
+    if not long.any():
+        return dataset
+    sentence_of = np.repeat(np.arange(len(dataset)), pc.list_value_length(words).to_numpy(zero_copy_only=False))
+    rows = sorted(set(sentence_of[long].tolist()))
+    problem = f"a token of more than {data.max_token_chars} characters (a runaway line?)."
+    if data.on_error != "skip":
+        raise DataError(dataset.path, int(dataset.lines[rows[0]]), problem,
+                        "split the line into tokens, raise data.max_token_chars, or pass on_error='skip'.")
+    keep = np.setdiff1d(np.arange(len(dataset)), rows)
+    kept = dataset.take(keep)
+    kept.skipped = sorted(dataset.skipped + [RowProblem(str(dataset.path), int(dataset.lines[r]), problem)
+                                             for r in rows], key=lambda p: p.line)
+    return kept
 
 
 def build_fields(config: NerConfig) -> dict[str, Field]:
     fields: dict[str, Field] = {
-        "word": Field(tokenize=None, lower=config.data.lower, include_lengths=True, batch_first=True),
+        "word": Field(tokenize=None, lower=config.data.lower, include_lengths=True, batch_first=True,
+                      max_length=config.data.max_tokens),
         "tag": TagField(scheme=config.data.scheme, on_invalid="repair" if config.data.repair_tags else "error",
                         batch_first=True),
     }
@@ -168,6 +195,7 @@ def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dic
         raise ConfigError("config key 'data.valid' is required for ner (a CoNLL file to pick the best epoch)")
     train_set = _read(config.data.train, config.data, fields, True, progress and ctx.is_main)
     valid_set = _read(config.data.valid, config.data, fields, True, progress and ctx.is_main)
+    skipped = [str(p) for d in (train_set, valid_set) for p in d.skipped]
     fields["word"].build_vocab(train_set, min_freq=config.data.min_freq)
     fields["tag"].build_vocab(train_set)
     for name in ("char", "feature"):
@@ -200,7 +228,7 @@ def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dic
     save_bundle(out / "bundle", TASK, asdict(config), fields, model.state_dict())
     result: dict[str, Any] = {"best_epoch": best["epoch"], "valid": evaluate(model), "history": history,
                               "train_sentences": len(train_set), "valid_sentences": len(valid_set),
-                              "vocab": len(fields["word"].vocab or [])}
+                              "vocab": len(fields["word"].vocab or []), "skipped": skipped}
     if config.data.test:
         test_set = _read(config.data.test, config.data, fields, True, progress)
         predicted, gold = decode(model, test_set, tags, device)
@@ -224,19 +252,24 @@ def _tag_names(fields: dict[str, Field]) -> list[str]:
     return vocab.itos
 
 
-def evaluate(bundle: str | Path, path: str, progress: bool = True) -> dict[str, Any]:
+def evaluate(bundle: str | Path, path: str, progress: bool = True, on_error: str | None = None) -> dict[str, Any]:
     model, fields, config = load(bundle)
+    if on_error:
+        config.data.on_error = on_error
     dataset = _read(path, config.data, fields, True, progress)
     check_dataset_tokens(dataset, "word", fields["word"])
     predicted, gold = decode(model, dataset, _tag_names(fields), next(model.parameters()).device)
-    return {"sentences": len(dataset), **ner_metrics(gold, predicted)}
+    return {"sentences": len(dataset), "skipped": [str(p) for p in dataset.skipped], **ner_metrics(gold, predicted)}
 
 
-def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True) -> int:
+def predict(bundle: str | Path, path: str, out: str | Path | None, progress: bool = True,
+            on_error: str | None = None) -> tuple[int, list[str]]:
     """Write ``token<TAB>predicted tag`` lines, a blank line between sentences, in the file's order.
     The file needs only the token column (and the feature column, if the model uses one); a tag column,
     if present, is ignored."""
     model, fields, config = load(bundle)
+    if on_error:
+        config.data.on_error = on_error
     tags = _tag_names(fields)
     inputs = {name: f for name, f in fields.items() if name != "tag"}
     dataset = _read(path, config.data, inputs, False, progress)
@@ -249,4 +282,4 @@ def predict(bundle: str | Path, path: str, out: str | Path | None, progress: boo
     finally:
         if out:
             handle.close()
-    return len(dataset)
+    return len(dataset), [str(p) for p in dataset.skipped]
