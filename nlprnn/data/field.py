@@ -232,6 +232,13 @@ class Field:
             empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(raw)), 0).to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(empty):
                 problems[int(i)] = "empty text."
+        elif pa.types.is_list(raw.type) and len(raw):  # a CoNLL column: every token must have text
+            flat, offsets = list_offsets(raw)
+            blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0).to_numpy(zero_copy_only=False)
+            if blank.any():
+                rows = np.searchsorted(offsets, np.flatnonzero(blank), side="right") - 1
+                for i in np.unique(rows):
+                    problems[int(i)] = "an empty token (a column left blank?)."
         if self.sequential:
             lengths = pc.list_value_length(processed).to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(lengths == 0):

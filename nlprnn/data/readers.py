@@ -147,7 +147,7 @@ def read_delimited(
         line = lines[index]
         if number in invalid:
             continue
-        if not line.strip():
+        if _blank(line, "\t" if format == "tsv" else ","):
             continue  # blank lines separate nothing in a table; they are not rows
         values = _split(line, format)
         if len(values) != width:
@@ -202,7 +202,7 @@ def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: boo
                                     "or pass on_error='skip'.") from None
                 problems.append(RowProblem(str(path), number, problem))
                 continue
-            if not line.strip():
+            if _blank(line, "\t"):
                 continue
             seen_any = True
             values = line.split("\t")
@@ -290,6 +290,8 @@ def read_tsv(path: str | Path, skip_header: bool = True, columns: Sequence[str] 
 def read_jsonl(path: str | Path, columns: Sequence[str], on_error: str = "raise") -> ReadResult:
     """Read JSON Lines: one object a line; ``columns`` are the keys to keep (values become strings)."""
     lines, problems = decode_lines(path, on_error)
+    if not any(line.strip() for line in lines) and not problems:
+        raise DataError(path, None, "the file is empty.", "give a file with one JSON object per line.")
     invalid = {p.line for p in problems}
     values: dict[str, list[str]] = {name: [] for name in columns}
     numbers: list[int] = []
@@ -383,10 +385,19 @@ def read_conll(
     return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
 
 
+def _blank(line: str, separator: str) -> bool:
+    """A line with nothing on it; one of only separators and spaces is a row of empty cells (reported
+    as such), not a blank line to pass over."""
+    return not line.strip() and separator not in line
+
+
 def _split(line: str, format: str) -> list[str]:
     if format == "tsv":
         return line.split("\t")
     return next(csv.reader([line]))
+
+
+csv.field_size_limit(2**31 - 1)  # the default 128 KiB would reject a long field with an error of its own
 
 
 def _sep_name(format: str) -> str:

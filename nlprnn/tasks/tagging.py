@@ -78,7 +78,8 @@ def _width(path: str) -> int:
     for line in lines:
         if line.strip() and not line.startswith("-DOCSTART-"):
             return len(line.split("\t")) if "\t" in line else len(line.split())
-    raise ConfigError(f"{path}: no token lines found")
+    raise DataError(path, None, "the file holds no token lines.",
+                    "give a CoNLL file: one token per line (token, ..., tag), a blank line between sentences.")
 
 
 def _column(path: str, key: str, number: int, width: int) -> int:
