@@ -31,3 +31,17 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+def cached_rows(folder: Path) -> int:
+    """Rows committed to the token caches in ``folder`` (read-only, as another process sees them)."""
+    import sqlite3
+
+    total = 0
+    for path in folder.glob("tokens-*.sqlite"):
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                total += db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0]
+        except sqlite3.Error:
+            pass
+    return total

@@ -46,13 +46,8 @@ def toy_config() -> TrainConfig:
     return TrainConfig(epochs=1, optimizer="sgd", lr=0.5, clip=None, amp=False, seed=3)
 
 
-def main(out: Path) -> None:
-    context = setup("cpu")
-    dataset = toy_dataset(out)
-    model = toy_model(dataset)
-    iterator = BucketIterator(dataset, batch_size=BATCH, seed=11, device="cpu", rank=context.rank,
-                              world_size=context.world_size)
-    losses: list[float] = []
+def recording_step(losses: list[float]):
+    """The training step, recording each batch's loss."""
 
     def step(model, batch):
         text, lengths = batch.text
@@ -60,7 +55,17 @@ def main(out: Path) -> None:
         losses.append(loss.item())
         return loss, int(lengths.sum())
 
-    trainer = Trainer(model, toy_config(), iterator, step, lambda m: {"accuracy": 0.0}, out / "run", device="cpu",
+    return step
+
+
+def main(out: Path) -> None:
+    context = setup("cpu")
+    dataset = toy_dataset(out)
+    model = toy_model(dataset)
+    iterator = BucketIterator(dataset, batch_size=BATCH, seed=11, device="cpu", rank=context.rank,
+                              world_size=context.world_size)
+    losses: list[float] = []
+    trainer = Trainer(model, toy_config(), iterator, recording_step(losses), lambda m: {"accuracy": 0.0}, out / "run", device="cpu",
                       progress=False, distributed=context)
     trainer.fit()
     (out / f"rank{context.rank}.json").write_text(json.dumps({"losses": losses, "world": context.world_size}))

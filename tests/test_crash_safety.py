@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import cached_rows
 
 from nlprnn.tokenizers.cache import TokenCache
 from nlprnn.training import load_checkpoint, save_checkpoint
@@ -109,17 +109,6 @@ def test_a_damaged_token_cache_is_moved_aside_not_trusted(tmp_path):
     cache.put_many([(b"k", ["a", "b"], 0)])
     assert cache.get_many([b"k"]) == {b"k": (["a", "b"], 0)}
     assert any(p.name.startswith("tokens-demo.sqlite.corrupt-") for p in tmp_path.iterdir())
-
-
-def cached_rows(directory: Path) -> int:
-    total = 0
-    for path in directory.glob("tokens-*.sqlite"):
-        try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-                total += db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0]
-        except sqlite3.Error:
-            pass
-    return total
 
 
 @pytest.mark.kkma

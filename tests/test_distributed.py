@@ -10,14 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
-import torch.nn.functional as F
 
 from nlprnn.data.batching import Batch, BucketSampler, _Gather
 from nlprnn.training import Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ddp_worker import BATCH, toy_config, toy_dataset, toy_model  # noqa: E402
+from ddp_worker import BATCH, recording_step, toy_config, toy_dataset, toy_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,18 +75,11 @@ def test_two_gloo_ranks_match_one_process_over_the_same_global_batches(tmp_path)
     dataset = toy_dataset(tmp_path)
     model = toy_model(dataset)
     losses: list[float] = []
-
-    def step(model, batch):
-        text, lengths = batch.text
-        loss = F.cross_entropy(model(text, lengths), batch.label)
-        losses.append(loss.item())
-        return loss, int(lengths.sum())
-
-    Trainer(model, toy_config(), GlobalBatches(dataset, seed=11), step, lambda m: {"accuracy": 0.0},
+    Trainer(model, toy_config(), GlobalBatches(dataset, seed=11), recording_step(losses), lambda m: {"accuracy": 0.0},
             tmp_path / "single", progress=False).fit()
     # equal batch sizes: the mean of the two ranks' mean losses is the mean loss over the global batch
     expected = [(a + b) / 2 for a, b in zip(ranks[0]["losses"], ranks[1]["losses"])]
-    assert losses == __import__("pytest").approx(expected, abs=1e-5)
+    assert losses == pytest.approx(expected, abs=1e-5)
     for name, value in model.state_dict().items():
         assert torch.allclose(value, weights[0][name], atol=1e-5), name
 

@@ -5,30 +5,19 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import cached_rows
 
 from pipelines.preprocess import main as preprocess
 from pipelines.shards import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = str(ROOT / "data" / "sentiment" / "train.tsv")
-
-
-def rows_in(folder: Path) -> int:
-    total = 0
-    for path in folder.glob("tokens-*.sqlite"):
-        try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-                total += db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0]
-        except sqlite3.Error:
-            pass
-    return total
 
 
 @pytest.mark.kkma
@@ -39,13 +28,13 @@ def test_killed_shards_resume_without_redoing_finished_ones_and_merge(tmp_path, 
     process = subprocess.Popen([sys.executable, "-m", "pipelines.shards", *args], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
-    while not ((out / "shard-0.done").exists() and rows_in(out / "shard-1") > 0):
+    while not ((out / "shard-0.done").exists() and cached_rows(out / "shard-1") > 0):
         assert process.poll() is None and time.monotonic() < deadline, "shard 1 finished before the kill"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # mid-way through shard 1, Kkma workers included
     process.wait()
     assert not (out / "shard-1.done").exists()
-    committed = rows_in(out / "shard-1")
+    committed = cached_rows(out / "shard-1")
 
     assert main(args) == 0
     printed = capsys.readouterr().out

@@ -151,13 +151,7 @@ def read_delimited(
             continue  # blank lines separate nothing in a table; they are not rows
         values = _split(line, format)
         if len(values) != width:
-            problem = f"expected {width} columns ({', '.join(names)}) separated by {_sep_name(format)}, found {len(values)}."
-            if on_error == "raise":
-                fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
-                if format == "tsv" and '"' in line:
-                    fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
-                raise DataError(path, number, problem, fix)
-            problems.append(RowProblem(str(path), number, problem))
+            problems.append(_wrong_width(path, number, line, names, len(values), format, on_error))
             continue
         rows.append(values)
         numbers.append(number)
@@ -213,13 +207,7 @@ def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: boo
             if names is None:
                 names = [f"column{i}" for i in range(len(values))]
             if len(values) != len(names):
-                problem = f"expected {len(names)} columns ({', '.join(names)}) separated by tabs, found {len(values)}."
-                if on_error == "raise":
-                    fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
-                    if '"' in line:
-                        fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
-                    raise DataError(path, number, problem, fix)
-                problems.append(RowProblem(str(path), number, problem))
+                problems.append(_wrong_width(path, number, line, names, len(values), "tsv", on_error))
                 continue
             rows.append(values)
             numbers.append(number)
@@ -383,6 +371,18 @@ def read_conll(
     })
     problems.sort(key=lambda p: p.line)
     return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def _wrong_width(path: str | Path, number: int, line: str, names: Sequence[str], found: int, format: str,
+                 on_error: str) -> RowProblem:
+    """A row with the wrong number of columns: raised (with a hint about CSV quoting), or returned to list."""
+    problem = f"expected {len(names)} columns ({', '.join(names)}) separated by {_sep_name(format)}, found {found}."
+    if on_error == "raise":
+        fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
+        if format == "tsv" and '"' in line:
+            fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
+        raise DataError(path, number, problem, fix)
+    return RowProblem(str(path), number, problem)
 
 
 def _blank(line: str, separator: str) -> bool:
