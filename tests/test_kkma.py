@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 
-from nlprnn import get_tokenizer
+from nlprnn import TokenizerUnavailableError, get_tokenizer
 
 pytestmark = pytest.mark.kkma
 
@@ -79,3 +79,14 @@ def test_pos_option_keeps_the_tags():
         assert tokenizer("좋은 영화") == ["좋/VA", "은/ETD", "영화/NNG"]
     finally:
         tokenizer.close()
+
+
+@pytest.mark.kkma
+def test_a_jvm_that_fails_to_start_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("_JAVA_OPTIONS", "-Xmx1k")  # the JVM refuses to start with so small a heap
+    kkma = get_tokenizer("kkma", workers=1, cache_dir=str(tmp_path))
+    with pytest.raises(TokenizerUnavailableError) as caught:
+        kkma("안녕하세요")
+    message = str(caught.value)
+    assert "Java VM did not start" in message and "Too small maximum heap" in message
+    assert "apt-get install default-jre-headless" in message and "whitespace, char, kiwi" in message

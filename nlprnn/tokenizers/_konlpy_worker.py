@@ -8,6 +8,7 @@ workers later) and lets the parent kill a text that runs too long.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -20,7 +21,11 @@ def _make_tagger(name: str):  # type: ignore[no-untyped-def]
 
 def main() -> int:
     name, pos = sys.argv[1], sys.argv[2] == "1"
-    out = sys.stdout
+    # the protocol gets its own copy of stdout; file descriptor 1 then points at stderr (the parent's log),
+    # so whatever the JVM prints there (start-up errors, "Picked up _JAVA_OPTIONS") cannot break it
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     try:
         tagger = _make_tagger(name)
         tagger.morphs("준비")  # loads the dictionaries now, not on the first real text

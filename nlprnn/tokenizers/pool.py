@@ -43,14 +43,16 @@ class _Worker:
             stderr=self.log,
         )
         self._buffer = b""
-        first = self.read(STARTUP_TIMEOUT)
+        try:
+            first = self.read(STARTUP_TIMEOUT)
+        except _WorkerDied as died:  # e.g. the JVM could not start (bad options, no memory)
+            first = {"error": f"the Java VM did not start; {died}"}
         if first is None or not isinstance(first, dict) or "ready" not in first:
-            self.kill()
-            reason = first.get("error") if isinstance(first, dict) else "no answer"
-            raise TokenizerUnavailableError(
-                f"the {analyzer} analyzer could not start ({reason}).{self._log_tail()}\n"
-                f"{java_help()}"
-            )
+            reason = first.get("error") if isinstance(first, dict) else f"no answer in {STARTUP_TIMEOUT} s"
+            self.kill(keep_log=True)
+            tail = self._log_tail()
+            self.log.close()
+            raise TokenizerUnavailableError(f"the {analyzer} analyzer could not start ({reason}).{tail}\n{java_help()}")
 
     def _log_tail(self) -> str:
         self.log.seek(0)
@@ -77,14 +79,15 @@ class _Worker:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def kill(self) -> None:
+    def kill(self, keep_log: bool = False) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
-        self.log.close()
+        if not keep_log:
+            self.log.close()
 
 
 def java_help() -> str:
