@@ -1,6 +1,6 @@
 """KMOU Korean NER with a BiLSTM-CRF and character features: the reproduction in the README.
 
-    python benchmarks/reproduce_kmou.py [--epochs 15]
+    python benchmarks/reproduce_kmou.py [--epochs 15] [--hidden 200] [--layers 1]
 
 Trains on ``../shared/data/ner_ko_kmou/train.conll`` and picks the best epoch on ``dev.conll`` (entity F1,
 seqeval strict IOB2). The two training sentences with a broken BIO sequence are repaired (I-X -> B-X)
@@ -21,19 +21,18 @@ from nlprnn.training import TrainConfig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default="../shared/data/ner_ko_kmou")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--hidden", type=int, default=200)
+    parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", default="runs/kmou")
     args = parser.parse_args()
     config = NerConfig(
         data=NerDataConfig(train=f"{args.root}/train.conll", valid=f"{args.root}/dev.conll", repair_tags=True,
                            feature_column=1, min_freq=2, batch_size=32),
-        model=NerModelConfig(embedding_dim=200, hidden_size=args.hidden, num_layers=args.layers, dropout=0.5, crf=True,
-                             char_features=True, char_dim=50, char_hidden=64, feature_dim=50),
-        train=TrainConfig(epochs=args.epochs, lr=2e-3, monitor="f1", seed=0, clip=5.0, schedule="epoch_decay",
-                          lr_decay=0.9, decay_start=5),
+        model=NerModelConfig(embedding_dim=100, hidden_size=args.hidden, num_layers=args.layers, dropout=0.5, crf=True,
+                             char_features=True, char_dim=32, char_hidden=50, feature_dim=32),
+        train=TrainConfig(epochs=args.epochs, lr=2e-3, monitor="f1", seed=0, clip=5.0),
         out=args.out,
     )
     start = time.perf_counter()
