@@ -19,6 +19,7 @@ from nlprnn.data import (
     Vocab,
     default_device,
     pack,
+    stream_preprocess,
     unpack,
 )
 from nlprnn.errors import ConfigError, DataError, NlprnnError, TokenizerUnavailableError, VocabError
@@ -31,5 +32,5 @@ __all__ = [
     "Field", "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "NlprnnError",
     "SequenceTaggingDataset", "TabularDataset", "TagField", "Tokenizer", "TokenizerUnavailableError", "Vocab",
     "VocabError", "__version__", "available_tokenizers", "default_device", "get_tokenizer", "pack",
-    "register_tokenizer", "unpack",
+    "register_tokenizer", "stream_preprocess", "unpack",
 ]

@@ -14,7 +14,16 @@ from nlprnn.data.columns import IdColumn
 from nlprnn.data.dataset import Dataset, LanguageModelingDataset, SequenceTaggingDataset, TabularDataset
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field, LabelField, NestedField, TagField, pad_rows
-from nlprnn.data.readers import ReadResult, RowProblem, read_conll, read_delimited, read_jsonl, read_tsv
+from nlprnn.data.readers import (
+    ReadResult,
+    RowProblem,
+    iter_tsv_chunks,
+    read_conll,
+    read_delimited,
+    read_jsonl,
+    read_tsv,
+)
+from nlprnn.data.streaming import StreamResult, stream_preprocess
 from nlprnn.data.tags import bio_errors, bioes_to_bio, iob1_to_bio, repair_bio, to_bio
 from nlprnn.data.vocab import Vocab
 
@@ -22,6 +31,6 @@ __all__ = [
     "BPTTIterator", "Batch", "BucketIterator", "BucketSampler", "Dataset", "Example", "Field", "IdColumn",
     "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "ReadResult", "RowProblem",
     "SequenceTaggingDataset", "TabularDataset", "TagField", "Vocab", "bio_errors", "bioes_to_bio",
-    "default_device", "iob1_to_bio", "pack", "pad_rows", "read_conll", "read_delimited", "read_jsonl",
-    "read_tsv", "repair_bio", "to_bio", "unpack",
+    "StreamResult", "default_device", "iob1_to_bio", "iter_tsv_chunks", "pack", "pad_rows", "read_conll",
+    "read_delimited", "read_jsonl", "read_tsv", "repair_bio", "stream_preprocess", "to_bio", "unpack",
 ]
