@@ -81,6 +81,7 @@ def run_command(body: Callable[[], None]) -> int:
         message = str(error).replace("pass on_error='skip'", "pass --on-error skip")
         message = message.replace("use TagField(on_invalid='repair')", "pass --set data.repair_tags=true")
         message = message.replace("(or raise max_length)", "(or raise --set data.max_tokens=N)")
+        message = message.replace("(or raise max_token_chars)", "(or raise --set data.max_token_chars=N)")
         print(f"error: {message}", file=sys.stderr)
         return 2
     return 0

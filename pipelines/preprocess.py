@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nlprnn import BucketIterator, Dataset, Field, LabelField, SequenceTaggingDataset, TabularDataset, TagField
+from nlprnn.data.readers import conll_width
 from nlprnn.errors import ConfigError, NlprnnError
 from pipelines.config import build_config, parse_sets
 
@@ -61,7 +62,7 @@ def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
         tags = TagField(scheme=config.tag_scheme, on_invalid="repair" if config.repair_tags else "error",
                         batch_first=True)
         token_col, tag_col = _column_number(config.text_column, "text_column"), _column_number(config.label_column, "label_column")
-        width = _conll_width(config.data)
+        width = conll_width(config.data) or 1  # no token lines: read_conll says so, with the fix
         token_col, tag_col = token_col % width, tag_col % width
         columns: list[Any] = [None] * width
         columns[token_col] = ("text", text)
@@ -82,16 +83,6 @@ def _column_number(value: str, key: str) -> int:
         return int(value)
     except ValueError:
         raise ConfigError(f"config key {key!r} must be a column number for conll files, got {value!r}") from None
-
-
-def _conll_width(path: str) -> int:
-    from nlprnn.data.readers import decode_lines
-
-    lines, _ = decode_lines(path, on_error="skip")
-    for line in lines:
-        if line.strip() and not line.startswith("-DOCSTART-"):
-            return len(line.split("\t")) if "\t" in line else len(line.split())
-    return 1
 
 
 def padding_fraction(dataset: Dataset, batch_size: int) -> tuple[float, int]:

@@ -98,7 +98,8 @@ class Dataset:
             if on_error == "raise":
                 first = rows[0]
                 fixes = {"empty": "fill in the text or delete the row", "max_length": "split or shorten the row "
-                         "(or raise max_length)", "tokens": "check the text and tokenizer"}
+                         "(or raise max_length)", "characters": "split the line into tokens (or raise max_token_chars)",
+                         "tokens": "check the text and tokenizer"}
                 fix = next((f for key, f in fixes.items() if key in problems[first]),
                            "fix the sequence (or use TagField(on_invalid='repair'))")
                 extra = f" ({len(rows) - 1} more rows with problems.)" if len(rows) > 1 else ""

@@ -73,6 +73,7 @@ class Field:
     is_target: the field is a prediction target.
     max_length: rows with more tokens than this are reported (or skipped under ``on_error="skip"``),
         a guard against a runaway line, e.g. a file whose line ends were lost.
+    max_token_chars: the same for rows holding a token of more than this many characters.
     """
 
     kind = "field"
@@ -98,10 +99,13 @@ class Field:
         stop_words: Iterable[str] | None = None,
         is_target: bool = False,
         max_length: int | None = None,
+        max_token_chars: int | None = None,
     ) -> None:
-        if max_length is not None and max_length < 1:
-            raise ConfigError(f"max_length must be at least 1, got {max_length}")
+        for name, limit in (("max_length", max_length), ("max_token_chars", max_token_chars)):
+            if limit is not None and limit < 1:
+                raise ConfigError(f"{name} must be at least 1, got {limit}")
         self.max_length = max_length
+        self.max_token_chars = max_token_chars
         if fix_length is not None and fix_length < 1 + (init_token is not None) + (eos_token is not None):
             raise ConfigError(f"fix_length={fix_length} leaves no room for tokens")
         self.sequential = sequential
@@ -247,6 +251,12 @@ class Field:
                 for i in np.flatnonzero(lengths > self.max_length):
                     problems.setdefault(int(i), f"{int(lengths[i]):,} tokens, more than max_length "
                                                 f"{self.max_length:,} (a runaway line?).")
+            if self.max_token_chars is not None and len(processed):
+                flat, offsets = list_offsets(processed)
+                long = np.flatnonzero(pc.utf8_length(flat).to_numpy(zero_copy_only=False) > self.max_token_chars)
+                for i in np.unique(np.searchsorted(offsets, long, side="right") - 1):
+                    problems.setdefault(int(i), f"a token of more than {self.max_token_chars} characters "
+                                                "(a runaway line?).")
         return problems
 
     def counts(self, columns: Sequence[Encoded]) -> tuple[pa.Array, np.ndarray]:
@@ -394,7 +404,7 @@ class Field:
             "is_target": self.is_target,
             "preprocessing": _function_name(self.preprocessing),
             "postprocessing": _function_name(self.postprocessing),
-            **({"max_length": self.max_length} if getattr(self, "max_length", None) is not None else {}),
+            **{k: getattr(self, k) for k in ("max_length", "max_token_chars") if getattr(self, k, None) is not None},
         }
 
     @classmethod

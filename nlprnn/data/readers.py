@@ -90,15 +90,7 @@ def decode_lines(path: str | Path, on_error: str = "raise") -> tuple[list[str], 
             try:
                 lines.append(raw.decode("utf-8"))
             except UnicodeDecodeError as error:
-                problem = (
-                    f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
-                )
-                if on_error == "raise":
-                    raise DataError(
-                        path, number, problem,
-                        "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), or pass on_error='skip'.",
-                    ) from None
-                problems.append(RowProblem(str(path), number, problem))
+                problems.append(_invalid_utf8(path, number, raw, error, on_error))
                 lines.append("\x00INVALID")  # placeholder keeps numbering; dropped by callers
     if lines and lines[-1] == "":
         lines.pop()
@@ -190,11 +182,7 @@ def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: boo
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                problem = f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
-                if on_error == "raise":
-                    raise DataError(path, number, problem, "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), "
-                                    "or pass on_error='skip'.") from None
-                problems.append(RowProblem(str(path), number, problem))
+                problems.append(_invalid_utf8(path, number, raw, error, on_error))
                 continue
             if _blank(line, "\t"):
                 continue
@@ -371,6 +359,24 @@ def read_conll(
     })
     problems.sort(key=lambda p: p.line)
     return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+
+
+def _invalid_utf8(path: str | Path, number: int, raw: bytes, error: UnicodeDecodeError, on_error: str) -> RowProblem:
+    """A line that is not UTF-8: raised with the byte and how to re-encode, or returned to list."""
+    problem = f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
+    if on_error == "raise":
+        raise DataError(path, number, problem,
+                        "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), or pass on_error='skip'.")
+    return RowProblem(str(path), number, problem)
+
+
+def conll_width(path: str | Path) -> int | None:
+    """Columns of a CoNLL file's first token line (tabs if it has one, else whitespace); None if it has none."""
+    lines, _ = decode_lines(path, on_error="skip")
+    for line in lines:
+        if line.strip() and not line.startswith("-DOCSTART-"):
+            return len(line.split("\t")) if "\t" in line else len(line.split())
+    return None
 
 
 def _wrong_width(path: str | Path, number: int, line: str, names: Sequence[str], found: int, format: str,

@@ -137,12 +137,7 @@ def train(config: LMConfig, progress: bool = True, resume: bool = False) -> dict
     def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         if iterator.position <= 1:  # a new pass over the text starts from a zero state
             carried["state"] = None
-        state = carried["state"]
-        if isinstance(state, tuple | list):  # restored from a checkpoint, which loads on the CPU
-            state = tuple(s.to(device) for s in state)
-        elif state is not None:
-            state = state.to(device)
-        logits, state = model(batch.text, state)
+        logits, state = model(batch.text, carried["state"])
         carried["state"] = LanguageModel.detach(state)
         return unwrap(model).loss(logits, batch.target), batch.target.numel()
 

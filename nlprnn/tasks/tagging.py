@@ -12,14 +12,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow.compute as pc
 import torch
 
 from nlprnn.data.batching import Batch, BucketIterator, default_device
 from nlprnn.data.dataset import Dataset, SequenceTaggingDataset
 from nlprnn.data.field import Field, NestedField, TagField
-from nlprnn.data.readers import RowProblem, decode_lines
+from nlprnn.data.readers import conll_width
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
 from nlprnn.tasks.checks import check_dataset_tokens
@@ -74,12 +72,11 @@ class NerConfig:
 
 
 def _width(path: str) -> int:
-    lines, _ = decode_lines(path, on_error="skip")
-    for line in lines:
-        if line.strip() and not line.startswith("-DOCSTART-"):
-            return len(line.split("\t")) if "\t" in line else len(line.split())
-    raise DataError(path, None, "the file holds no token lines.",
-                    "give a CoNLL file: one token per line (token, ..., tag), a blank line between sentences.")
+    width = conll_width(path)
+    if width is None:
+        raise DataError(path, None, "the file holds no token lines.",
+                        "give a CoNLL file: one token per line (token, ..., tag), a blank line between sentences.")
+    return width
 
 
 def _column(path: str, key: str, number: int, width: int) -> int:
@@ -108,35 +105,13 @@ def _read(path: str, data: NerDataConfig, fields: dict[str, Field], with_tags: b
         if columns[tag_column] is not None:
             raise ConfigError("data.tag_column names the same column as data.token_column or data.feature_column")
         columns[tag_column] = ("tag", fields["tag"])
-    dataset = SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
-    return _check_token_chars(dataset, data)
-
-
-def _check_token_chars(dataset: Dataset, data: NerDataConfig) -> Dataset:
-    """Sentences with a token over ``data.max_token_chars`` characters: an error, or skipped and listed."""
-    if data.max_token_chars is None or len(dataset) == 0:
-        return dataset
-    words = dataset.table.column("word").combine_chunks()
-    long = pc.greater(pc.utf8_length(pc.list_flatten(words)), data.max_token_chars).to_numpy(zero_copy_only=False)
-    if not long.any():
-        return dataset
-    sentence_of = np.repeat(np.arange(len(dataset)), pc.list_value_length(words).to_numpy(zero_copy_only=False))
-    rows = sorted(set(sentence_of[long].tolist()))
-    problem = f"a token of more than {data.max_token_chars} characters (a runaway line?)."
-    if data.on_error != "skip":
-        raise DataError(dataset.path, int(dataset.lines[rows[0]]), problem,
-                        "split the line into tokens, raise data.max_token_chars, or pass on_error='skip'.")
-    keep = np.setdiff1d(np.arange(len(dataset)), rows)
-    kept = dataset.take(keep)
-    kept.skipped = sorted(dataset.skipped + [RowProblem(str(dataset.path), int(dataset.lines[r]), problem)
-                                             for r in rows], key=lambda p: p.line)
-    return kept
+    return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
 
 
 def build_fields(config: NerConfig) -> dict[str, Field]:
     fields: dict[str, Field] = {
         "word": Field(tokenize=None, lower=config.data.lower, include_lengths=True, batch_first=True,
-                      max_length=config.data.max_tokens),
+                      max_length=config.data.max_tokens, max_token_chars=config.data.max_token_chars),
         "tag": TagField(scheme=config.data.scheme, on_invalid="repair" if config.data.repair_tags else "error",
                         batch_first=True),
     }

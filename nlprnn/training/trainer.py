@@ -184,8 +184,8 @@ class Trainer:
         self.running = list(state.get("running", [0.0, 0, 0]))
         carried = state.get("carry") or []
         if len(carried) == self.distributed.world_size:
-            self.carry.clear()
-            self.carry.update(carried[self.distributed.rank])
+            self.carry.clear()  # checkpoints load on the CPU; the step function expects its device
+            self.carry.update({k: _to_device(v, self.device) for k, v in carried[self.distributed.rank].items()})
 
     def save(self, name: str = "last.pt") -> None:
         """Write a resumable checkpoint (rank 0 writes; every rank must call this)."""
@@ -300,6 +300,15 @@ class Trainer:
                 self.on_epoch_end(self.history[-1])
         barrier(self.distributed)  # best.pt and last.pt are on disk before any rank goes on
         return self.history
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    """Tensors, alone or in tuples and lists, moved to ``device``; anything else as it is."""
+    if isinstance(value, Tensor):
+        return value.to(device)
+    if isinstance(value, tuple | list):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
 
 
 def _position(iterator_state: dict[str, int]) -> int:
