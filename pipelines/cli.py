@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -73,12 +74,17 @@ def print_skipped(skipped: list[str], file: Any = None) -> None:
         print(f"  ... and {len(skipped) - 10} more (result.json lists them all)", file=file)
 
 
-def run_command(body: Callable[[], None]) -> int:
-    """Run a command; an nlprnn error becomes one line on stderr naming the command line's own flags."""
+def run_command(body: Callable[[], None], skip_policy: bool = True) -> int:
+    """Run a command; an nlprnn error becomes one line on stderr naming the command line's own flags
+    (``skip_policy``: whether the command has ``--on-error``; if not, that advice is left out)."""
     try:
         body()
     except NlprnnError as error:
-        message = str(error).replace("pass on_error='skip'", "pass --on-error skip")
+        message = str(error)
+        if skip_policy:
+            message = message.replace("pass on_error='skip'", "pass --on-error skip")
+        else:
+            message = re.sub(r",? or pass on_error='skip'[^.]*", "", message)
         message = message.replace("use TagField(on_invalid='repair')", "pass --set data.repair_tags=true")
         message = message.replace("(or raise max_length)", "(or raise --set data.max_tokens=N)")
         message = message.replace("(or raise max_token_chars)", "(or raise --set data.max_token_chars=N)")

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise SystemExit("predict is not a language-model command; use generate")
 
-    return run_command(body)
+    return run_command(body, skip_policy=False)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.output:
                 print(f"{rows} forecasts written to {args.output}", file=sys.stderr)
 
-    return run_command(body)
+    return run_command(body, skip_policy=False)
 
 
 if __name__ == "__main__":

@@ -175,6 +175,8 @@ def test_every_command_answers_bad_files_in_one_line_with_the_fix(tmp_path, caps
         assert f"{path}:3" in err or f"{path}:4" in err
     if task in ("classify", "preprocess", "ner") and case in ("invalid_utf8", "wrong_columns", "empty_field"):
         assert "--on-error skip" in err
+    if task in ("lm", "regress"):  # no skip policy there: no advice to use one
+        assert "on-error" not in err and "on_error" not in err
 
 
 @pytest.mark.parametrize("task", ["classify", "ner"])
