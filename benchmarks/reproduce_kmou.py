@@ -28,17 +28,24 @@ def main() -> None:
     parser.add_argument("--char-dim", type=int, default=32)
     parser.add_argument("--char-hidden", type=int, default=50)
     parser.add_argument("--feature-dim", type=int, default=32)
+    parser.add_argument("--word-dropout", type=float, default=0.0, help="chance a training word is read as <unk>")
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--min-freq", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch after 5")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", default="runs/kmou")
     args = parser.parse_args()
     config = NerConfig(
         data=NerDataConfig(train=f"{args.root}/train.conll", valid=f"{args.root}/dev.conll", repair_tags=True,
-                           feature_column=1, min_freq=2, batch_size=32),
-        model=NerModelConfig(embedding_dim=args.embedding, hidden_size=args.hidden, num_layers=args.layers, dropout=0.5,
+                           feature_column=1, min_freq=args.min_freq,
+                           batch_size=args.batch_size),
+        model=NerModelConfig(embedding_dim=args.embedding, hidden_size=args.hidden, num_layers=args.layers,
+                             dropout=args.dropout, word_dropout=args.word_dropout,
                              crf=True, char_features=True, char_dim=args.char_dim, char_hidden=args.char_hidden,
                              feature_dim=args.feature_dim),
-        train=TrainConfig(epochs=args.epochs, lr=2e-3, monitor="f1", seed=0, clip=5.0,
+        train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="f1", seed=0, clip=5.0,
                           schedule="epoch_decay" if args.lr_decay else "constant", lr_decay=args.lr_decay or 0.5,
                           decay_start=5),
         out=args.out,

@@ -248,6 +248,39 @@ def test_tagger_with_crf_and_character_features_learns_a_toy_task():
     assert decoded == tags.tolist()
 
 
+def test_tagger_encodes_each_spelling_once_with_the_same_result_as_token_by_token():
+    torch.manual_seed(0)
+    tagger = SequenceTagger(vocab_size=10, num_tags=len(TAGS), embedding_dim=4, hidden_size=4, tags=TAGS,
+                            padding_idx=1, char_vocab_size=12, char_dim=4, char_hidden=6)
+    chars = torch.randint(2, 12, (3, 6, 4))
+    char_lengths = torch.randint(1, 5, (3, 6))
+    chars[torch.arange(4)[None, None, :] >= char_lengths[..., None]] = 1
+    chars[0, 1], char_lengths[0, 1] = chars[2, 4], char_lengths[2, 4]  # a repeated spelling
+    chars[1, 5], char_lengths[1, 5] = 1, 0  # padding position
+    one_by_one = torch.stack([torch.stack([
+        tagger.char_encoder.final_output(tagger.char_encoder(
+            tagger.char_embedding(chars[b, t, : max(1, int(char_lengths[b, t]))][None]))[1])[0]
+        for t in range(6)]) for b in range(3)])
+    assert torch.allclose(tagger._char_features(chars, char_lengths), one_by_one, atol=1e-6)
+
+
+def test_word_dropout_reads_words_as_unk_in_training_only():
+    torch.manual_seed(0)
+    tagger = SequenceTagger(vocab_size=10, num_tags=len(TAGS), embedding_dim=4, hidden_size=4, tags=TAGS,
+                            word_dropout=0.5, unk_idx=0)
+    seen = []
+    tagger.embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].clone()))
+    tokens, lengths = torch.randint(2, 10, (20, 10)), torch.full((20,), 10)
+    tagger(tokens, lengths)
+    assert 0.4 < (seen[-1] == 0).float().mean() < 0.6
+    assert ((seen[-1] == 0) | (seen[-1] == tokens)).all()
+    tagger.eval()
+    tagger(tokens, lengths)
+    assert torch.equal(seen[-1], tokens)
+    with pytest.raises(ValueError, match="unk_idx"):
+        SequenceTagger(vocab_size=10, num_tags=3, word_dropout=0.1)
+
+
 def test_classifier_pools_and_learns():
     torch.manual_seed(0)
     tokens = torch.randint(2, 20, (16, 6))

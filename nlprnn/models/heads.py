@@ -62,8 +62,12 @@ class SequenceTagger(nn.Module):
     def __init__(self, vocab_size: int, num_tags: int, embedding_dim: int = 128, hidden_size: int = 256,
                  crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,
                  char_vocab_size: int | None = None, char_dim: int = 32, char_hidden: int = 32,
-                 feature_vocab_size: int | None = None, feature_dim: int = 32, **encoder: Any) -> None:
+                 feature_vocab_size: int | None = None, feature_dim: int = 32, word_dropout: float = 0.0,
+                 unk_idx: int | None = None, **encoder: Any) -> None:
         super().__init__()
+        if word_dropout and unk_idx is None:
+            raise ValueError("word_dropout replaces words by <unk>: pass unk_idx")
+        self.word_dropout, self.unk_idx = word_dropout, unk_idx
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         input_size = embedding_dim
         self.feature_embedding: nn.Embedding | None = None
@@ -82,7 +86,13 @@ class SequenceTagger(nn.Module):
     def forward(self, tokens: Tensor, lengths: Tensor, chars: Tensor | None = None,
                 char_lengths: Tensor | None = None, features: Tensor | None = None) -> Tensor:
         """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T), features (B, T)
-        -> emissions (B, T, K)."""
+        -> emissions (B, T, K).
+
+        In training, ``word_dropout`` replaces each word by <unk> with that probability (its characters and
+        feature stay), so that <unk> is learned from every kind of word and the model leans on characters."""
+        if self.training and self.word_dropout > 0:
+            dropped = torch.rand(tokens.shape, device=tokens.device) < self.word_dropout
+            tokens = tokens.masked_fill(dropped, self.unk_idx)  # type: ignore[arg-type]
         x = self.embedding(tokens)
         if self.feature_embedding is not None:
             if features is None:
@@ -91,12 +101,20 @@ class SequenceTagger(nn.Module):
         if self.char_embedding is not None:
             if chars is None or char_lengths is None:
                 raise ValueError("this tagger uses character features: pass chars and char_lengths")
-            b, t, c = chars.shape
-            flat_lengths = char_lengths.reshape(b * t).clamp(min=1)
-            _, state = self.char_encoder(self.char_embedding(chars.reshape(b * t, c)), flat_lengths)
-            x = torch.cat([x, self.char_encoder.final_output(state).view(b, t, -1)], dim=-1)
+            x = torch.cat([x, self._char_features(chars, char_lengths)], dim=-1)
         outputs, _ = self.encoder(x, lengths)
         return self.emissions(outputs)
+
+    def _char_features(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
+        """(B, T, C) character ids -> (B, T, 2 * char_hidden). Each distinct spelling in the batch is encoded
+        once (a batch repeats its particles and endings many times) and the result scattered back."""
+        assert self.char_embedding is not None
+        b, t, c = chars.shape
+        spellings, where = torch.unique(chars.reshape(b * t, c), dim=0, return_inverse=True)
+        lengths = torch.zeros(len(spellings), dtype=char_lengths.dtype, device=char_lengths.device)
+        lengths = lengths.scatter(0, where, char_lengths.reshape(b * t)).clamp(min=1)
+        _, state = self.char_encoder(self.char_embedding(spellings), lengths)
+        return self.char_encoder.final_output(state)[where].view(b, t, -1)
 
     def loss(self, emissions: Tensor, tags: Tensor, lengths: Tensor) -> Tensor:
         """CRF negative log-likelihood, or token cross-entropy over valid positions."""

@@ -60,6 +60,7 @@ class NerModelConfig:
     char_dim: int = 32
     char_hidden: int = 32
     feature_dim: int = 32
+    word_dropout: float = 0.0  # in training, the chance that a word is read as <unk> (its characters stay)
 
 
 @dataclass
@@ -133,7 +134,8 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
                           char_vocab_size=len(char.vocab) if char is not None and char.vocab is not None else None,
                           char_dim=model.char_dim, char_hidden=model.char_hidden,
                           feature_vocab_size=len(feature.vocab) if feature is not None and feature.vocab is not None else None,
-                          feature_dim=model.feature_dim, num_layers=model.num_layers,
+                          feature_dim=model.feature_dim, word_dropout=model.word_dropout,
+                          unk_idx=word.vocab.unk_index, num_layers=model.num_layers,
                           bidirectional=model.bidirectional, input_dropout=model.dropout,
                           layer_dropout=model.dropout, output_dropout=model.dropout)
 
