@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--feature-dim", type=int, default=32)
     parser.add_argument("--word-dropout", type=float, default=0.0, help="chance a training word is read as <unk>")
     parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--attention-heads", type=int, default=0, help="self-attention over the BiLSTM outputs")
     parser.add_argument("--min-freq", type=int, default=2)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -43,6 +44,7 @@ def main() -> None:
                            batch_size=args.batch_size),
         model=NerModelConfig(embedding_dim=args.embedding, hidden_size=args.hidden, num_layers=args.layers,
                              dropout=args.dropout, word_dropout=args.word_dropout,
+                             attention_heads=args.attention_heads,
                              crf=True, char_features=True, char_dim=args.char_dim, char_hidden=args.char_hidden,
                              feature_dim=args.feature_dim),
         train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="f1", seed=0, clip=5.0,

@@ -281,6 +281,18 @@ def test_word_dropout_reads_words_as_unk_in_training_only():
         SequenceTagger(vocab_size=10, num_tags=3, word_dropout=0.1)
 
 
+def test_tagger_self_attention_ignores_padding():
+    torch.manual_seed(0)
+    tagger = SequenceTagger(vocab_size=10, num_tags=len(TAGS), embedding_dim=8, hidden_size=8, tags=TAGS,
+                            attention_heads=2, bidirectional=True).eval()
+    tokens, lengths = torch.randint(2, 10, (3, 6)), torch.tensor([6, 4, 2])
+    other = tokens.clone()
+    other[1, 4:], other[2, 2:] = 3, 7  # different tokens in the padding only
+    first, second = tagger(tokens, lengths), tagger(other, lengths)
+    for row, n in enumerate(lengths.tolist()):
+        assert torch.allclose(first[row, :n], second[row, :n], atol=1e-6)
+
+
 def test_classifier_pools_and_learns():
     torch.manual_seed(0)
     tokens = torch.randint(2, 20, (16, 6))

@@ -58,3 +58,17 @@ def test_pos_column_as_a_feature_is_kept_in_the_bundle(tmp_path, capsys):
 def test_a_column_the_file_lacks_is_named(tmp_path, capsys):
     assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "data.feature_column=5", *DATA]) == 2
     assert "no column 5 for data.feature_column" in capsys.readouterr().err
+
+
+def test_word_dropout_and_self_attention_train_and_reload(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dry-run", "--out", str(out), "--set", "model.word_dropout=0.1",
+                 "--set", "model.attention_heads=4", *DATA]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--bundle", str(out / "bundle"), "--data", str(ROOT / "data/ner/dev.conll"),
+                 "--no-progress"]) == 0
+
+
+def test_attention_heads_that_do_not_divide_the_width_are_refused(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "model.attention_heads=7", *DATA]) == 2
+    assert "does not divide the encoder's output width 32" in capsys.readouterr().err

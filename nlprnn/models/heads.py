@@ -63,7 +63,7 @@ class SequenceTagger(nn.Module):
                  crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,
                  char_vocab_size: int | None = None, char_dim: int = 32, char_hidden: int = 32,
                  feature_vocab_size: int | None = None, feature_dim: int = 32, word_dropout: float = 0.0,
-                 unk_idx: int | None = None, **encoder: Any) -> None:
+                 unk_idx: int | None = None, attention_heads: int = 0, **encoder: Any) -> None:
         super().__init__()
         if word_dropout and unk_idx is None:
             raise ValueError("word_dropout replaces words by <unk>: pass unk_idx")
@@ -80,6 +80,11 @@ class SequenceTagger(nn.Module):
             self.char_encoder = RNNEncoder(char_dim, char_hidden, bidirectional=True)
             input_size += 2 * char_hidden
         self.encoder = RNNEncoder(input_size, hidden_size, **encoder)
+        self.attention: nn.MultiheadAttention | None = None
+        if attention_heads:  # self-attention over the encoder's outputs, added back and normalized
+            self.attention = nn.MultiheadAttention(self.encoder.output_size, attention_heads, batch_first=True,
+                                                   dropout=encoder.get("output_dropout", 0.0))
+            self.attention_norm = nn.LayerNorm(self.encoder.output_size)
         self.emissions = nn.Linear(self.encoder.output_size, num_tags)
         self.crf = CRF(num_tags, tags) if crf else None
 
@@ -103,6 +108,10 @@ class SequenceTagger(nn.Module):
                 raise ValueError("this tagger uses character features: pass chars and char_lengths")
             x = torch.cat([x, self._char_features(chars, char_lengths)], dim=-1)
         outputs, _ = self.encoder(x, lengths)
+        if self.attention is not None:  # each word sees every other at once, not only through the recurrences
+            padding = ~valid_mask(lengths.to(outputs.device), outputs.shape[1])
+            attended, _ = self.attention(outputs, outputs, outputs, key_padding_mask=padding, need_weights=False)
+            outputs = self.attention_norm(outputs + attended)
         return self.emissions(outputs)
 
     def _char_features(self, chars: Tensor, char_lengths: Tensor) -> Tensor:

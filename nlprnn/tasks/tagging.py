@@ -61,6 +61,7 @@ class NerModelConfig:
     char_hidden: int = 32
     feature_dim: int = 32
     word_dropout: float = 0.0  # in training, the chance that a word is read as <unk> (its characters stay)
+    attention_heads: int = 0  # > 0: multi-head self-attention over the BiLSTM outputs, before the CRF
 
 
 @dataclass
@@ -128,6 +129,10 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
     assert word.vocab is not None and tag.vocab is not None
     char = fields.get("char")
     feature = fields.get("feature")
+    width = model.hidden_size * (2 if model.bidirectional else 1)
+    if model.attention_heads and width % model.attention_heads:
+        raise ConfigError(f"model.attention_heads={model.attention_heads} does not divide the encoder's output width "
+                          f"{width}: choose a divisor of it, such as {next(h for h in (4, 2, 1) if width % h == 0)}")
     return SequenceTagger(len(word.vocab), len(tag.vocab), embedding_dim=model.embedding_dim,
                           hidden_size=model.hidden_size, crf=model.crf, tags=tag.vocab.itos,
                           padding_idx=word.vocab.index("<pad>"),
@@ -135,7 +140,8 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
                           char_dim=model.char_dim, char_hidden=model.char_hidden,
                           feature_vocab_size=len(feature.vocab) if feature is not None and feature.vocab is not None else None,
                           feature_dim=model.feature_dim, word_dropout=model.word_dropout,
-                          unk_idx=word.vocab.unk_index, num_layers=model.num_layers,
+                          unk_idx=word.vocab.unk_index,
+                          attention_heads=model.attention_heads, num_layers=model.num_layers,
                           bidirectional=model.bidirectional, input_dropout=model.dropout,
                           layer_dropout=model.dropout, output_dropout=model.dropout)
 
