@@ -1,11 +1,13 @@
 """KMOU Korean NER with a BiLSTM-CRF and character features: the reproduction in the README.
 
-    python benchmarks/reproduce_kmou.py [--epochs 15] [--hidden 200] [--layers 1]
+    python benchmarks/reproduce_kmou.py [--epochs 30] [--hidden 200] [--layers 1] [--word-dropout 0.1] ...
 
 Trains on ``../shared/data/ner_ko_kmou/train.conll`` and picks the best epoch on ``dev.conll`` (entity F1,
 seqeval strict IOB2). The two training sentences with a broken BIO sequence are repaired (I-X -> B-X)
 and counted. Inputs per morpheme, as in the published model: a word embedding trained from scratch
-(words seen once map to <unk>, so <unk> is trained), a character BiLSTM, and the POS column embedded.
+(words seen once map to <unk>, and in training any word does with chance 0.1, so the model leans on the
+characters of unknown words), a character BiLSTM, and the POS column embedded. Adam 2e-3, times 0.95 per
+epoch after the fifth, 30 epochs.
 Published: GloVe BiLSTM-CRF 85.26, with character features 85.93 (dsindex/ntagger, its own split).
 """
 
@@ -21,20 +23,20 @@ from nlprnn.training import TrainConfig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default="../shared/data/ner_ko_kmou")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--hidden", type=int, default=200)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--embedding", type=int, default=100)
     parser.add_argument("--char-dim", type=int, default=32)
     parser.add_argument("--char-hidden", type=int, default=50)
     parser.add_argument("--feature-dim", type=int, default=32)
-    parser.add_argument("--word-dropout", type=float, default=0.0, help="chance a training word is read as <unk>")
+    parser.add_argument("--word-dropout", type=float, default=0.1, help="chance a training word is read as <unk>")
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--attention-heads", type=int, default=0, help="self-attention over the BiLSTM outputs")
     parser.add_argument("--min-freq", type=int, default=2)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr-decay", type=float, default=None, help="multiply the rate by this every epoch after 5")
+    parser.add_argument("--lr-decay", type=float, default=0.95, help="multiply the rate by this every epoch after 5 (0: a constant rate)")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", default="runs/kmou")
     args = parser.parse_args()

@@ -48,12 +48,14 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data/ner_ko_kmou")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--char-dim", type=int, default=32)
+    parser.add_argument("--char-hidden", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = NerConfig(data=NerDataConfig(train=f"{args.root}/train.conll", repair_tags=True, feature_column=1,
                                           min_freq=2),
-                       model=NerModelConfig(embedding_dim=100, hidden_size=200, dropout=0.5, char_dim=32,
-                                            char_hidden=50, feature_dim=32))
+                       model=NerModelConfig(embedding_dim=100, hidden_size=200, dropout=0.5, char_dim=args.char_dim,
+                                            char_hidden=args.char_hidden, feature_dim=32))
     fields = build_fields(config)
     dataset = _read(config.data.train, config.data, fields, True, False)
     for name, f in fields.items():
@@ -67,7 +69,8 @@ def main() -> None:
         if patch:
             model._char_features = per_token.__get__(model)  # type: ignore[method-assign]
         rows.append((name, time_steps(model, batches)))
-    print(f"\n{len(batches) - 3} steps of batch 32 ({tokens:,} tokens), {args.threads} thread(s)\n")
+    print(f"\n{len(batches) - 3} steps of batch 32 ({tokens:,} tokens), {args.threads} thread(s), "
+          f"characters {args.char_dim} -> 2x{args.char_hidden}\n")
     print("| character encoder | seconds | tokens/s | speed-up |")
     print("|---|---|---|---|")
     for name, seconds in rows:
