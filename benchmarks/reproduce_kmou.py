@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr-decay", type=float, default=0.95, help="multiply the rate by this every epoch after 5 (0: a constant rate)")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", default="runs/kmou")
     args = parser.parse_args()
@@ -49,7 +50,7 @@ def main() -> None:
                              attention_heads=args.attention_heads,
                              crf=True, char_features=True, char_dim=args.char_dim, char_hidden=args.char_hidden,
                              feature_dim=args.feature_dim),
-        train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="f1", seed=0, clip=5.0,
+        train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="f1", seed=args.seed, clip=5.0,
                           schedule="epoch_decay" if args.lr_decay else "constant", lr_decay=args.lr_decay or 0.5,
                           decay_start=5),
         out=args.out,
