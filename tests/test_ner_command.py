@@ -72,3 +72,8 @@ def test_word_dropout_and_self_attention_train_and_reload(tmp_path, capsys):
 def test_attention_heads_that_do_not_divide_the_width_are_refused(tmp_path, capsys):
     assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "model.attention_heads=7", *DATA]) == 2
     assert "does not divide the encoder's output width 32" in capsys.readouterr().err
+
+
+def test_a_word_dropout_that_is_not_a_probability_is_refused(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "model.word_dropout=1.5", *DATA]) == 2
+    assert "model.word_dropout is a probability" in capsys.readouterr().err

@@ -56,8 +56,9 @@ class SequenceClassifier(nn.Module):
 
 class SequenceTagger(nn.Module):
     """Embedding (+ optional character features, + an optional per-token feature such as the POS tag)
-    -> RNNEncoder -> per-token logits, with a CRF when ``crf=True`` (transitions constrained by ``tags``,
-    the BIO tag names in id order)."""
+    -> RNNEncoder (-> optional self-attention, ``attention_heads``) -> per-token logits, with a CRF when
+    ``crf=True`` (transitions constrained by ``tags``, the BIO tag names in id order). ``word_dropout``
+    reads training words as ``unk_idx`` with that chance (Lample et al. 2016)."""
 
     def __init__(self, vocab_size: int, num_tags: int, embedding_dim: int = 128, hidden_size: int = 256,
                  crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,

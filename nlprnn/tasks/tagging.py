@@ -129,6 +129,8 @@ def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagg
     assert word.vocab is not None and tag.vocab is not None
     char = fields.get("char")
     feature = fields.get("feature")
+    if not 0 <= model.word_dropout < 1:
+        raise ConfigError(f"model.word_dropout is a probability from 0 up to (not including) 1, not {model.word_dropout}")
     width = model.hidden_size * (2 if model.bidirectional else 1)
     if model.attention_heads and width % model.attention_heads:
         raise ConfigError(f"model.attention_heads={model.attention_heads} does not divide the encoder's output width "
