@@ -18,7 +18,16 @@ import torch
 
 from nlprnn import BucketIterator
 from nlprnn.models import SequenceTagger
-from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig, _read, build_fields, build_model, emissions
+from nlprnn.tasks.tagging import (
+    NerConfig,
+    NerDataConfig,
+    NerModelConfig,
+    _read,
+    build_fields,
+    build_model,
+    build_vocabs,
+    emissions,
+)
 
 
 def per_token(self: SequenceTagger, chars: torch.Tensor, char_lengths: torch.Tensor) -> torch.Tensor:
@@ -58,8 +67,7 @@ def main() -> None:
                                             char_hidden=args.char_hidden, feature_dim=32))
     fields = build_fields(config)
     dataset = _read(config.data.train, config.data, fields, True, False)
-    for name, f in fields.items():
-        f.build_vocab(dataset, **({"min_freq": 2} if name == "word" else {}))
+    build_vocabs(fields, dataset, config.data.min_freq)
     batches = list(BucketIterator(dataset, batch_size=32, seed=0))[: args.steps + 3]
     tokens = sum(int(b.word[1].sum()) for b in batches[3:])
     rows = []

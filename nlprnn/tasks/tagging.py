@@ -124,6 +124,12 @@ def build_fields(config: NerConfig) -> dict[str, Field]:
     return fields
 
 
+def build_vocabs(fields: dict[str, Field], train_set: Dataset, min_freq: int) -> None:
+    """Every field's vocabulary from the training set; words seen fewer than ``min_freq`` times map to <unk>."""
+    for name, f in fields.items():
+        f.build_vocab(train_set, min_freq=min_freq if name == "word" else 1)
+
+
 def build_model(model: NerModelConfig, fields: dict[str, Field]) -> SequenceTagger:
     word, tag = fields["word"], fields["tag"]
     assert word.vocab is not None and tag.vocab is not None
@@ -182,11 +188,7 @@ def train(config: NerConfig, progress: bool = True, resume: bool = False) -> dic
     train_set = _read(config.data.train, config.data, fields, True, progress and ctx.is_main)
     valid_set = _read(config.data.valid, config.data, fields, True, progress and ctx.is_main)
     skipped = [str(p) for d in (train_set, valid_set) for p in d.skipped]
-    fields["word"].build_vocab(train_set, min_freq=config.data.min_freq)
-    fields["tag"].build_vocab(train_set)
-    for name in ("char", "feature"):
-        if name in fields:
-            fields[name].build_vocab(train_set)
+    build_vocabs(fields, train_set, config.data.min_freq)
     assert fields["tag"].vocab is not None
     tags = fields["tag"].vocab.itos
     torch.manual_seed(config.train.seed)
