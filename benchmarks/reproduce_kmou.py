@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig, train
+from nlprnn.tasks import train
+from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig
 from nlprnn.training import TrainConfig
 
 

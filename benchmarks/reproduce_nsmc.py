@@ -13,7 +13,8 @@ import argparse
 import os
 import time
 
-from nlprnn.tasks.classification import ClassifyConfig, DataConfig, ModelConfig, train
+from nlprnn.tasks import train
+from nlprnn.tasks.classification import ClassifyConfig, DataConfig, ModelConfig
 from nlprnn.training import TrainConfig
 
 

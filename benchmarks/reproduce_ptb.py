@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from nlprnn.tasks.language_model import LMConfig, LMDataConfig, LMModelConfig, train
+from nlprnn.tasks import train
+from nlprnn.tasks.language_model import LMConfig, LMDataConfig, LMModelConfig
 from nlprnn.training import TrainConfig
 
 # Zaremba et al. 2014, sec. 4.1: (hidden, dropout, bptt, epochs, epochs at full rate, decay, init scale)

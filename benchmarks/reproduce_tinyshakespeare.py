@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from nlprnn.tasks.language_model import LMConfig, LMDataConfig, LMModelConfig, train
+from nlprnn.tasks import train
+from nlprnn.tasks.language_model import LMConfig, LMDataConfig, LMModelConfig
 from nlprnn.training import TrainConfig
 
 

@@ -18,16 +18,7 @@ import torch
 
 from nlprnn import BucketIterator
 from nlprnn.models import SequenceTagger
-from nlprnn.tasks.tagging import (
-    NerConfig,
-    NerDataConfig,
-    NerModelConfig,
-    _read,
-    build_fields,
-    build_model,
-    build_vocabs,
-    emissions,
-)
+from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig, NerTask, emissions
 
 
 def per_token(self: SequenceTagger, chars: torch.Tensor, char_lengths: torch.Tensor) -> torch.Tensor:
@@ -65,15 +56,16 @@ def main() -> None:
                                           min_freq=2),
                        model=NerModelConfig(embedding_dim=100, hidden_size=200, dropout=0.5, char_dim=args.char_dim,
                                             char_hidden=args.char_hidden, feature_dim=32))
-    fields = build_fields(config)
-    dataset = _read(config.data.train, config.data, fields, True, False)
-    build_vocabs(fields, dataset, config.data.min_freq)
+    task = NerTask(config)
+    fields = task.fields()
+    dataset = task.read(config.data.train, fields)
+    task.build_vocabs(fields, dataset)
     batches = list(BucketIterator(dataset, batch_size=32, seed=0))[: args.steps + 3]
     tokens = sum(int(b.word[1].sum()) for b in batches[3:])
     rows = []
     for name, patch in (("per token (before)", True), ("per distinct spelling", False)):
         torch.manual_seed(0)
-        model = build_model(config.model, fields)
+        model = task.build_model(fields)
         if patch:
             model._char_features = per_token.__get__(model)  # type: ignore[method-assign]
         rows.append((name, time_steps(model, batches)))

@@ -17,20 +17,31 @@ from nlprnn.data import (
     TabularDataset,
     TagField,
     Vocab,
+    WindowIterator,
     default_device,
     pack,
     stream_preprocess,
     unpack,
 )
-from nlprnn.errors import ConfigError, DataError, NlprnnError, TokenizerUnavailableError, VocabError
+from nlprnn.errors import (
+    BundleError,
+    ConfigError,
+    DataError,
+    NlprnnError,
+    TagError,
+    TokenizerUnavailableError,
+    TrainingError,
+    UnknownTokenError,
+    VocabError,
+)
 from nlprnn.tokenizers import Tokenizer, available_tokenizers, get_tokenizer, register_tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BPTTIterator", "Batch", "BucketIterator", "BucketSampler", "ConfigError", "DataError", "Dataset", "Example",
+    "BPTTIterator", "Batch", "BucketIterator", "BucketSampler", "BundleError", "ConfigError", "DataError", "Dataset", "Example",
     "Field", "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "NlprnnError",
-    "SequenceTaggingDataset", "TabularDataset", "TagField", "Tokenizer", "TokenizerUnavailableError", "Vocab",
-    "VocabError", "__version__", "available_tokenizers", "default_device", "get_tokenizer", "pack",
+    "SequenceTaggingDataset", "TabularDataset", "TagError", "TagField", "Tokenizer", "TokenizerUnavailableError",
+    "TrainingError", "UnknownTokenError", "Vocab", "VocabError", "WindowIterator", "__version__", "available_tokenizers", "default_device", "get_tokenizer", "pack",
     "register_tokenizer", "stream_preprocess", "unpack",
 ]

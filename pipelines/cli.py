@@ -1,66 +1,98 @@
-"""What the task commands share: the train/evaluate/predict parser, overrides, and error printing."""
+"""The task commands, made from the task registry: ``python -m pipelines.<task> train|evaluate|predict``.
+
+Each task's command is ``task_command(name)``: its parser, its flags and its printing come from the
+task class (``nlprnn.tasks.TASKS``); this module only parses arguments and writes to the terminal.
+Library errors are printed as one line, their remedies worded as this command's flags through the one
+table ``REMEDY_FLAGS``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from nlprnn.config import build_config, parse_sets
 from nlprnn.errors import NlprnnError
-from pipelines.config import parse_sets
+from nlprnn.tasks import TASKS, Task, runner
+
+#: How the commands word each remedy of a library error ({prefix}: where the key sits in the config).
+REMEDY_FLAGS: dict[str, str] = {
+    "skip_rows": "pass --on-error skip to skip and list such rows",
+    "repair_tags": "pass --set {prefix}repair_tags=true to repair and count such sequences",
+    "max_length": "raise --set {prefix}max_tokens=N",
+    "max_token_chars": "raise --set {prefix}max_token_chars=N",
+    "csv_format": "if the file uses CSV quoting, pass --format csv",
+}
 
 
-def task_parser(prog: str, doc: str | None, default_bundle: str, default_data: str,
-                train_flags: dict[str, str] | None = None, skip_policy: bool = True) -> argparse.ArgumentParser:
-    """``train`` (config, --set, named flags, --resume, --dry-run), ``evaluate`` and ``predict``;
-    ``train_flags`` adds task-specific ``--flag: help`` options to ``train``; ``skip_policy`` adds
-    ``--on-error raise|skip`` (data.on_error) to all three."""
-    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+def remedy_words(prefix: str = "data.", skip_policy: bool = True) -> dict[str, str | None]:
+    """``REMEDY_FLAGS`` for a command whose data keys start with ``prefix``; without ``--on-error``
+    (``skip_policy=False``) the advice to skip is left out."""
+    words: dict[str, str | None] = {key: text.format(prefix=prefix) for key, text in REMEDY_FLAGS.items()}
+    if not skip_policy:
+        words["skip_rows"] = None
+    if prefix:  # the task commands read --set data.format, not --format
+        words["csv_format"] = "if the file uses CSV quoting, pass --set data.format=csv"
+    return words
+
+
+def has_skip_policy(task: type[Task]) -> bool:
+    """Whether the task's data section has ``on_error`` (and so its command ``--on-error``)."""
+    return hasattr(task.Config().data, "on_error")
+
+
+def default_data(task: type[Task]) -> str:
+    """The file ``evaluate`` reads by default: the default config's test, else validation, else training file."""
+    data = task.Config().data
+    for key in ("test", "valid", task.data_key.split(".", 1)[1]):
+        if getattr(data, key, None):
+            return str(getattr(data, key))
+    return ""
+
+
+def build_parser(task: type[Task], doc: str | None = None) -> tuple[argparse.ArgumentParser, Any]:
+    """The parser of a task's command and its subcommands (``train``, ``evaluate``, ``predict`` if the
+    task predicts); returns the parser and its subparsers, to which a command may add its own."""
+    parser = argparse.ArgumentParser(prog=f"python -m pipelines.{task.name}", description=doc or task.summary,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train, keep the best epoch as RUN/bundle, report metrics")
     train.add_argument("--config", help="TOML file (see pipelines/configs/)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. model.hidden_size=256")
-    train.add_argument("--data", help="training file (data.train)")
-    train.add_argument("--epochs", type=int, help="train.epochs")
+    train.add_argument("--data", help=f"training file ({task.data_key})")
+    train.add_argument("--epochs", help="train.epochs")
     train.add_argument("--out", help="run directory")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--dry-run", action="store_true", help="one epoch with a tiny model")
-    for flag, text in (train_flags or {}).items():
-        train.add_argument(flag, help=text)
-    for name in ("evaluate", "predict"):
+    for flag, (key, text) in task.flags.items():
+        train.add_argument(flag, help=f"{key}: {text}")
+    commands = ["evaluate"] + ([task.predict_command] if task.predict_command else [])
+    for name in commands:
         command = sub.add_parser(name, help=f"{name} with a trained bundle")
-        command.add_argument("--bundle", default=default_bundle)
-        command.add_argument("--data", required=name == "predict", default=default_data)
-        if name == "predict":
+        command.add_argument("--bundle", default=f"runs/{task.name}/bundle")
+        command.add_argument("--data", required=name != "evaluate", default=default_data(task) if name == "evaluate" else None)
+        if name != "evaluate":
             command.add_argument("--output", help="file to write (default: stdout)")
     for command in sub.choices.values():
         command.add_argument("--no-progress", action="store_true")
-        if skip_policy:
+        if has_skip_policy(task):
             command.add_argument("--on-error", choices=["raise", "skip"], dest="on_error",
                                  help="bad rows: stop at the first (default), or skip them and list them")
-    return parser
+    return parser, sub
 
 
-def train_overrides(args: argparse.Namespace, named: dict[str, Any], dry_run: dict[str, Any]) -> dict[str, Any]:
-    """``--set`` pairs, then the named flags that were given, then the dry-run sizes."""
-    overrides: dict[str, Any] = parse_sets(args.set)
-    overrides.update({"data.train": args.data, "train.epochs": args.epochs, "out": args.out,
-                      "data.on_error": getattr(args, "on_error", None), **named})
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if args.dry_run:
-        overrides.update({"train.epochs": 1, **dry_run})
+def train_overrides(task: type[Task], args: argparse.Namespace) -> dict[str, Any]:
+    """The dry-run sizes (with ``--dry-run``), then ``--set`` pairs, then the named flags that were given:
+    what the user spells out wins."""
+    overrides: dict[str, Any] = {"train.epochs": 1, **task.dry_run} if args.dry_run else {}
+    overrides.update(parse_sets(args.set))
+    named = {task.data_key: args.data, "train.epochs": args.epochs, "out": args.out,
+             "data.on_error": getattr(args, "on_error", None)}
+    named.update({key: getattr(args, flag.lstrip("-").replace("-", "_")) for flag, (key, _) in task.flags.items()})
+    overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
-
-
-def print_run_end(result: dict[str, Any], out: str, print_metrics: Callable[[str, dict[str, Any]], None]) -> None:
-    """The closing lines of a ``train``: validation (and test) metrics, and where the run's files are."""
-    print_metrics("valid", result["valid"])
-    if "test" in result:
-        print_metrics("test", result["test"])
-    print_skipped(result.get("skipped", []))
-    print(f"bundle: {out}/bundle  metrics: {out}/metrics.jsonl  curves: {out}/curves.png")
 
 
 def print_skipped(skipped: list[str], file: Any = None) -> None:
@@ -74,20 +106,84 @@ def print_skipped(skipped: list[str], file: Any = None) -> None:
         print(f"  ... and {len(skipped) - 10} more (result.json lists them all)", file=file)
 
 
-def run_command(body: Callable[[], None], skip_policy: bool = True) -> int:
-    """Run a command; an nlprnn error becomes one line on stderr naming the command line's own flags
-    (``skip_policy``: whether the command has ``--on-error``; if not, that advice is left out)."""
+def run_train(task_cls: type[Task], args: argparse.Namespace) -> None:
+    config: Any = build_config(task_cls.Config, args.config, train_overrides(task_cls, args))
+    result = runner.train(config, progress=not args.no_progress, resume=args.resume)
+    if not result:  # a rank other than 0 under torchrun: rank 0 reports
+        return
+    task = task_cls(config)
+    for record in result["history"]:
+        print(task.epoch_line(record))
+    print("\n".join(task.result_lines(result)))
+    for part in ("valid", "test"):
+        if part in result:
+            print("\n".join(task.report(part, result[part])))
+    print_skipped(result.get("skipped", []))
+    print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl  curves: {config.out}/curves.png")
+
+
+def run_evaluate(args: argparse.Namespace, task: str) -> None:
+    loaded = runner.load(args.bundle, task)
+    metrics = runner.evaluate(loaded, args.data, progress=not args.no_progress, on_error=getattr(args, "on_error", None))
+    print(f"rows   {metrics['rows']}")
+    print("\n".join(loaded.task.report(args.data, metrics)))
+    print_skipped(metrics["skipped"])
+
+
+def run_predict(args: argparse.Namespace, task: str) -> None:
+    rows, skipped = runner.predict(args.bundle, args.data, args.output, progress=not args.no_progress,
+                                   on_error=getattr(args, "on_error", None), task=task)
+    if args.output:
+        print(f"{rows} predictions written to {args.output}", file=sys.stderr)
+    print_skipped(skipped, file=sys.stderr)
+
+
+def task_command(name: str, doc: str | None = None,
+                 extra: Callable[[argparse.ArgumentParser, Any], Callable[[argparse.Namespace], None]] | None = None
+                 ) -> Callable[..., int]:
+    """The ``main(argv)`` of a task's command; ``extra(parser, subparsers)`` may add subcommands and
+    returns the function that runs them."""
+    task = TASKS[name]
+
+    def main(argv: list[str] | None = None) -> int:
+        parser, sub = build_parser(task, doc)
+        run_extra = extra(parser, sub) if extra is not None else None
+        args = parser.parse_args(argv)
+
+        def body() -> None:
+            if args.command == "train":
+                run_train(task, args)
+            elif args.command == "evaluate":
+                run_evaluate(args, name)
+            elif args.command == task.predict_command:
+                run_predict(args, name)
+            elif run_extra is not None:
+                run_extra(args)
+
+        return run_command(body, remedy_words("data.", has_skip_policy(task)))
+
+    return main
+
+
+def run_command(body: Callable[[], None], remedies: dict[str, str | None] | None = None) -> int:
+    """Run a command; an nlprnn error (or a file the system refuses) becomes one line on stderr, its
+    remedies worded with ``remedies`` (this command's flags), and exit code 2."""
     try:
         body()
     except NlprnnError as error:
-        message = str(error)
-        if skip_policy:
-            message = message.replace("pass on_error='skip'", "pass --on-error skip")
-        else:
-            message = re.sub(r",? or pass on_error='skip'[^.]*", "", message)
-        message = message.replace("use TagField(on_invalid='repair')", "pass --set data.repair_tags=true")
-        message = message.replace("(or raise max_length)", "(or raise --set data.max_tokens=N)")
-        message = message.replace("(or raise max_token_chars)", "(or raise --set data.max_token_chars=N)")
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {error.render(remedies or remedy_words())}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an output directory that cannot be written
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
     return 0
+
+
+def config_keys(task: type[Task]) -> list[str]:
+    """Every dotted config key of a task (for tests and help)."""
+    from nlprnn.config import leaf_keys
+
+    return [key for key, _, _ in leaf_keys(task.Config())]
+
+
+__all__ = ["REMEDY_FLAGS", "build_parser", "config_keys", "remedy_words", "run_command", "task_command"]

@@ -14,12 +14,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from nlprnn import BucketIterator, Dataset, Field, LabelField, SequenceTaggingDataset, TabularDataset, TagField
+from nlprnn.config import OneOf, OnError, PositiveInt, build_config, parse_sets
 from nlprnn.data.readers import conll_width
-from nlprnn.errors import ConfigError, NlprnnError
-from pipelines.config import build_config, parse_sets
+from nlprnn.errors import ConfigError
+from nlprnn.tokenizers import available_tokenizers
+from pipelines.cli import remedy_words, run_command
 
 
 @dataclass
@@ -27,32 +29,25 @@ class PreprocessConfig:
     """What to read and how to process it."""
 
     data: str = "data/sentiment/train.tsv"
-    format: str = "tsv"
-    tokenizer: str = "kkma"
+    format: Literal["tsv", "csv", "jsonl", "conll"] = "tsv"
+    tokenizer: Annotated[str, OneOf(available_tokenizers)] = "kkma"
     text_column: str = "text"
     label_column: str = "label"
     lower: bool = False
-    max_size: int | None = None
-    min_freq: int = 1
-    on_error: str = "raise"
-    tag_scheme: str = "bio"
+    max_size: PositiveInt | None = None
+    min_freq: PositiveInt = 1
+    on_error: OnError = "raise"
+    tag_scheme: Literal["bio", "iob1", "bioes"] = "bio"
     repair_tags: bool = False
-    batch_size: int = 64
+    batch_size: PositiveInt = 64
     out: str = "runs/preprocess"
     stream: bool = False      # chunk by chunk, for files larger than memory (tsv only)
-    chunk_rows: int = 50_000
+    chunk_rows: PositiveInt = 50_000
 
     def validate(self) -> None:
-        if self.format not in ("tsv", "csv", "jsonl", "conll"):
-            raise ConfigError(f"config key 'format' must be tsv, csv, jsonl or conll, not {self.format!r}")
-        if self.on_error not in ("raise", "skip"):
-            raise ConfigError(f"config key 'on_error' must be raise or skip, not {self.on_error!r}")
-        if self.batch_size < 1:
-            raise ConfigError("config key 'batch_size' must be at least 1")
         if self.stream and self.format != "tsv":
-            raise ConfigError(f"config key 'stream' works with format tsv, not {self.format!r}")
-        if self.chunk_rows < 1:
-            raise ConfigError("config key 'chunk_rows' must be at least 1")
+            raise ConfigError(f"config key 'stream' works with format tsv, not {self.format!r}", key="stream",
+                              value=True)
 
 
 def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
@@ -82,7 +77,8 @@ def _column_number(value: str, key: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ConfigError(f"config key {key!r} must be a column number for conll files, got {value!r}") from None
+        raise ConfigError(f"config key {key!r} must be a column number for conll files, got {value!r}", key=key,
+                          value=value) from None
 
 
 def padding_fraction(dataset: Dataset, batch_size: int) -> tuple[float, int]:
@@ -224,17 +220,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {k: v for k, v in vars(args).items()
                                  if k in ("data", "format", "tokenizer", "on_error", "out", "stream") and v is not None}
-    try:
+    summaries: list[dict[str, Any]] = []
+
+    def body() -> None:
         overrides.update(parse_sets(args.set))
         config = build_config(PreprocessConfig, args.config, overrides)
-        summary = run(config, progress=not args.no_progress)
-    except NlprnnError as error:
-        message = str(error).replace("pass on_error='skip'", "pass --on-error skip")
-        message = message.replace("use TagField(on_invalid='repair')", "pass --set repair_tags=true")
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    print_summary(summary)
-    return 0
+        summaries.append(run(config, progress=not args.no_progress))
+
+    code = run_command(body, remedy_words(prefix=""))
+    if code == 0:
+        print_summary(summaries[0])
+    return code
 
 
 if __name__ == "__main__":

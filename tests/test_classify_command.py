@@ -58,7 +58,7 @@ def test_config_errors_name_the_key(capsys):
     assert main(["train", "--set", "model.hiden_size=3", "--no-progress"]) == 2
     assert "unknown config key(s) 'model.hiden_size'" in capsys.readouterr().err
     assert main(["train", "--set", "train.lr=fast", "--no-progress"]) == 2
-    assert "'train.lr' must be float" in capsys.readouterr().err
+    assert "'train.lr' must be a number greater than 0, got 'fast'" in capsys.readouterr().err
 
 
 def test_missing_bundle_and_unknown_text_are_explained(tmp_path, capsys):

@@ -58,10 +58,10 @@ class GlobalBatches:
         return len(self.steps)
 
     def state_dict(self):
-        return {"start": self.position}
+        return {"seed": 11, "epoch": 0, "position": self.position}
 
     def load_state_dict(self, state):
-        self.position = state["start"]
+        self.position = state["position"]
 
 
 def test_two_gloo_ranks_match_one_process_over_the_same_global_batches(tmp_path):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nlprnn import ConfigError, DataError, Field, LabelField, NestedField, TagField
 from nlprnn.data.columns import IdColumn
-from nlprnn.data.field import pad_rows
+from nlprnn.data.padding import pad_rows
 
 
 def test_pad_adds_init_eos_and_pads_right():
@@ -55,31 +55,61 @@ def test_unknown_label_names_file_and_line():
     label.build_vocab(["0", "1"])
     column = pa.array(["0", "2"])
     with pytest.raises(DataError, match=r"test.tsv:7: label '2' was not seen"):
-        label.numericalize_column(column, lambda row: ("test.tsv", 6 + row))
+        label.numericalize_column(column, lambda row, token=None: ("test.tsv", 6 + row))
 
 
-def test_tag_field_reports_an_i_that_starts_an_entity():
-    tags = TagField()
-    problems = tags.check_tags(pa.array([["O", "I-PER", "I-PER"]], type=pa.list_(pa.string())), lambda r: ("a.conll", 10))[1]
-    assert "token 2 (line 11)" in problems[0] and "I-PER" in problems[0]
+def tags(*sequences):
+    return pa.array(list(sequences), type=pa.list_(pa.string()))
+
+
+def test_tag_field_reports_an_i_that_starts_an_entity_with_its_line():
+    field = TagField()
+    processed, _ = field.preprocess_column(tags(["O", "I-PER", "I-PER"]))
+    problems = field.row_problems(tags(["O", "I-PER", "I-PER"]), processed,
+                                  lambda row, token=None: ("a.conll", 10 + (token or 0)))
+    assert problems[0].code == "broken_bio" and "repair_tags" in problems[0].remedies
+    assert "token 2 (line 11)" in problems[0].problem and "I-PER" in problems[0].problem
 
 
 def test_tag_field_repair_and_scheme_conversion():
-    repaired, problems = TagField(on_invalid="repair").check_tags(
-        pa.array([["O", "I-PER", "I-PER"]], type=pa.list_(pa.string())), lambda r: (None, None))
-    assert problems == {} and repaired.to_pylist() == [["O", "B-PER", "I-PER"]]
-    bio, _ = TagField(scheme="bioes").check_tags(
-        pa.array([["S-LOC", "B-PER", "E-PER"]], type=pa.list_(pa.string())), lambda r: (None, None))
-    assert bio.to_pylist() == [["B-LOC", "B-PER", "I-PER"]]
-    iob1, _ = TagField(scheme="iob1").check_tags(
-        pa.array([["I-ORG", "I-ORG", "B-ORG"]], type=pa.list_(pa.string())), lambda r: (None, None))
-    assert iob1.to_pylist() == [["B-ORG", "I-ORG", "B-ORG"]]
+    repair = TagField(on_invalid="repair")
+    repaired, _ = repair.preprocess_column(tags(["O", "I-PER", "I-PER"]))
+    assert repaired.to_pylist() == [["O", "B-PER", "I-PER"]] and repair.repaired == 1
+    assert repair.row_problems(tags(["O", "I-PER", "I-PER"]), repaired) == {}
+    assert TagField(scheme="bioes").preprocess_column(tags(["S-LOC", "B-PER", "E-PER"]))[0].to_pylist() == [
+        ["B-LOC", "B-PER", "I-PER"]]
+    assert TagField(scheme="iob1").preprocess_column(tags(["I-ORG", "I-ORG", "B-ORG"]))[0].to_pylist() == [
+        ["B-ORG", "I-ORG", "B-ORG"]]
+
+
+def test_a_tag_that_is_no_tag_is_reported_not_converted():
+    field = TagField(scheme="bioes")
+    processed, _ = field.preprocess_column(tags(["B-PER", "PER"]))
+    assert "'PER' is neither 'O' nor PREFIX-TYPE" in field.row_problems(tags(["B-PER", "PER"]), processed)[0].problem
 
 
 def test_tag_vocab_puts_o_first_and_groups_types():
     tags = TagField()
     tags.build_vocab([["B-PER", "I-PER", "O", "B-LOC"]])
     assert tags.vocab.itos == ["<pad>", "O", "B-LOC", "B-PER", "I-PER"]
+
+
+def test_every_field_answers_the_batch_phases_itself():
+    """Batch and Dataset never ask what kind a field is: each field gives its batch value and mask."""
+    chars = Field(tokenize="char")
+    words = NestedField(chars, include_lengths=True, batch_first=False)
+    processed, _ = words.preprocess_column(pa.array(["가나 다", "라"]))
+    words.build_vocab([list("가나다라")])
+    tensors = words.to_tensors(words.batch_arrays(words.numericalize_column(processed), np.array([0, 1])))
+    data, word_lengths, char_lengths = words.batch_value(tensors)  # torchtext's NestedField triple
+    assert data.shape == (2, 2, 2) and char_lengths.shape == (2, 2)  # (words, batch, chars): time-major
+    assert words.mask(tensors).tolist() == [[True, True], [True, False]]  # (words, batch)
+    text = Field(tokenize=None, include_lengths=True, pad_first=True, batch_first=True)
+    text.build_vocab([["a", "b"], ["a"]])
+    column = text.numericalize_column(pa.array([["a", "b"], ["a"]], type=pa.list_(pa.string())))
+    tensors = text.to_tensors(text.batch_arrays(column, np.array([0, 1])))
+    assert text.mask(tensors).tolist() == [[True, True], [False, True]]
+    assert isinstance(text.batch_value(tensors), tuple)
 
 
 def test_nested_field_gives_words_by_characters():

@@ -76,4 +76,4 @@ def test_attention_heads_that_do_not_divide_the_width_are_refused(tmp_path, caps
 
 def test_a_word_dropout_that_is_not_a_probability_is_refused(tmp_path, capsys):
     assert main(["train", "--dry-run", "--out", str(tmp_path / "o"), "--set", "model.word_dropout=1.5", *DATA]) == 2
-    assert "model.word_dropout is a probability" in capsys.readouterr().err
+    assert "'model.word_dropout' must be a number from 0 to 1 (excluded), got '1.5'" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def test_unknown_config_key_is_named(tmp_path, capsys):
 
 def test_wrong_type_is_named(capsys):
     assert main(["--set", "batch_size=many", "--no-progress"]) == 2
-    assert "'batch_size' must be int" in capsys.readouterr().err
+    assert "'batch_size' must be a whole number of at least 1, got 'many'" in capsys.readouterr().err
 
 
 @pytest.mark.kkma

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from nlprnn.data.issues import Locate
+
 
 @dataclass
 class IdColumn:
@@ -83,3 +85,42 @@ def list_lengths(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     import pyarrow.compute as pc
 
     return pc.list_value_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def merge_counts(pairs: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:
+    """(values, counts) pairs summed into one pair of distinct values and their total counts."""
+    if not pairs:
+        return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
+    if len(pairs) == 1:
+        return pairs[0]
+    merged = pa.table({"t": pa.concat_arrays([v.cast(pa.string()) for v, _ in pairs]),
+                       "c": np.concatenate([c for _, c in pairs])}).group_by("t").aggregate([("c", "sum")])
+    return merged.column("t").combine_chunks(), merged.column("c_sum").to_numpy()
+
+
+def numbers(encoded: Encoded, locate: Locate) -> np.ndarray:
+    """An encoded column of numbers written as text, as floats; a value that is no number names its line."""
+    import pyarrow.compute as pc
+
+    from nlprnn.errors import DataError
+
+    try:
+        values = pc.cast(encoded.dictionary, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        bad = {i for i, v in enumerate(encoded.dictionary.to_pylist()) if not _is_number(v)}
+        position = int(next(p for p, i in enumerate(encoded.indices.tolist()) if i in bad))
+        offsets = encoded.offsets
+        row = position if offsets is None else int(np.searchsorted(offsets, position, side="right") - 1)
+        value = encoded.dictionary[int(encoded.indices[position])].as_py()
+        path, line = locate(row, None)
+        raise DataError(path, line, f"{value!r} is not a number (the field has use_vocab=False).",
+                        "fix the value, or use a vocab for this field", code="not_a_number") from None
+    return values[encoded.indices]
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

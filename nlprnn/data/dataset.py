@@ -8,7 +8,7 @@ cached; ``examples`` materializes torchtext-style Example objects only when aske
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from nlprnn.data.columns import Encoded, IdColumn, list_lengths
 from nlprnn.data.example import Example
-from nlprnn.data.field import Field, TagField
+from nlprnn.data.field import Field
+from nlprnn.data.issues import RowIssue
 from nlprnn.data.readers import (
     ReadResult,
     RowProblem,
@@ -43,7 +44,8 @@ class Dataset:
     """
 
     def __init__(self, table: pa.Table, fields: Mapping[str, Field], path: str | None = None,
-                 skipped: Sequence[RowProblem] = (), reports: Mapping[str, TokenizeReport] | None = None) -> None:
+                 skipped: Sequence[RowProblem] = (), reports: Mapping[str, TokenizeReport] | None = None,
+                 token_lines: bool = False) -> None:
         if LINE not in table.column_names:
             table = table.append_column(LINE, pa.array(np.arange(1, table.num_rows + 1), type=pa.int64()))
         missing = [name for name in fields if name not in table.column_names]
@@ -54,6 +56,8 @@ class Dataset:
         self.path = path
         self.skipped = list(skipped)
         self.reports = dict(reports or {})
+        self.token_lines = token_lines
+        """Each token of a row stands on its own line (CoNLL), so errors can name a token's line."""
         self._ids: dict[str, tuple[tuple[int, int], IdColumn]] = {}
         self._examples: list[Example] | None = None
         self._encoded: dict[str, Encoded] = {}
@@ -64,31 +68,27 @@ class Dataset:
                   on_error: str = "raise", progress: bool = False) -> Dataset:
         """Process the raw columns of a reader's result with the fields mapped to them.
 
-        ``fields`` maps a column name to ``(name, field)``, several such pairs, or None (ignored).
+        ``fields`` maps a column name to ``(name, field)``, several such pairs, or None (ignored). Each
+        field preprocesses its column and reports the rows it cannot use; under ``on_error="raise"`` the
+        first such row is a DataError, under ``"skip"`` they are dropped and listed in ``skipped``.
         """
         _check_on_error(on_error)
-        problems: dict[int, str] = {}
+        problems: dict[int, tuple[str, RowIssue]] = {}
         processed: dict[str, pa.Array] = {}
         chosen: dict[str, Field] = {}
         reports: dict[str, TokenizeReport] = {}
-
-        def locate(row: int) -> tuple[str | None, int | None]:
-            return read.path, int(read.lines[row])
-
+        locate = _locator(read)
         for column, target in fields.items():
             for name, field in _targets(target):
                 if column not in read.table.column_names:
-                    raise ConfigError(f"{read.path}: no column {column!r}; the file has {read.table.column_names}")
+                    raise ConfigError(f"{read.path}: no column {column!r}; the file has {read.table.column_names}",
+                                      key="column", value=column, allowed=read.table.column_names)
                 raw = read.table.column(column).combine_chunks()
                 values, report = field.preprocess_column(raw, progress=progress)
                 if report is not None:
                     reports[name] = report
-                for row, problem in field.row_problems(raw, values).items():
-                    problems.setdefault(row, f"{name}: {problem}")
-                if isinstance(field, TagField):
-                    values, tag_problems = field.check_tags(values, locate)
-                    for row, problem in tag_problems.items():
-                        problems.setdefault(row, f"{name}: {problem}")
+                for row, issue in field.row_problems(raw, values, locate).items():
+                    problems.setdefault(row, (name, issue))
                 processed[name] = values
                 chosen[name] = field
         skipped = list(read.skipped)
@@ -96,21 +96,18 @@ class Dataset:
         if problems:
             rows = sorted(problems)
             if on_error == "raise":
-                first = rows[0]
-                fixes = {"empty": "fill in the text or delete the row", "max_length": "split or shorten the row "
-                         "(or raise max_length)", "characters": "split the line into tokens (or raise max_token_chars)",
-                         "tokens": "check the text and tokenizer"}
-                fix = next((f for key, f in fixes.items() if key in problems[first]),
-                           "fix the sequence (or use TagField(on_invalid='repair'))")
+                name, issue = problems[rows[0]]
                 extra = f" ({len(rows) - 1} more rows with problems.)" if len(rows) > 1 else ""
-                raise DataError(read.path, int(read.lines[first]), problems[first] + extra,
-                                f"{fix}, or pass on_error='skip' to skip and count such rows.")
-            skipped += [RowProblem(read.path, int(read.lines[r]), problems[r]) for r in rows]
+                raise DataError(read.path, int(read.lines[rows[0]]), f"{name}: {issue.problem}{extra}", issue.fix,
+                                remedies=issue.remedies, code=issue.code)
+            skipped += [RowProblem(read.path, int(read.lines[r]), f"{problems[r][0]}: {problems[r][1].problem}")
+                        for r in rows]
             keep = np.ones(table.num_rows, dtype=bool)
             keep[rows] = False
             table = table.filter(pa.array(keep))
             skipped.sort(key=lambda p: p.line)
-        return cls(table, chosen, path=read.path, skipped=skipped, reports=reports)
+        return cls(table, chosen, path=read.path, skipped=skipped, reports=reports,
+                   token_lines=read.token_lines)
 
     # -- torchtext-style access ----------------------------------------------------------------
     def __len__(self) -> int:
@@ -141,8 +138,10 @@ class Dataset:
         """The source line of every row."""
         return self.table.column(LINE).to_numpy()
 
-    def locate(self, row: int) -> tuple[str | None, int | None]:
-        return self.path, int(self.lines[row])
+    def locate(self, row: int, token: int | None = None) -> tuple[str | None, int | None]:
+        """(file, line) of a row, or of a token of it where each token has its own line (CoNLL)."""
+        line = int(self.lines[row])
+        return self.path, line + token if self.token_lines and token is not None else line
 
     def encoded(self, name: str) -> Encoded:
         """A field's processed column dictionary-encoded (computed once, shared by vocab and ids)."""
@@ -160,8 +159,8 @@ class Dataset:
         key = (id(field.vocab), len(field.vocab) if field.vocab is not None else -1)
         cached = self._ids.get(name)
         if cached is None or cached[0] != key:
-            source = self.table.column(name).combine_chunks() if field.kind == "nested" else self.encoded(name)
-            column = field.numericalize_column(source, self.locate)
+            column = field.numericalize_column(self.table.column(name).combine_chunks(), self.locate,
+                                               encoded=self.encoded(name))
             self._ids[name] = (key, column)
             return column
         return cached[1]
@@ -192,7 +191,7 @@ class Dataset:
     def take(self, rows: np.ndarray) -> Dataset:
         """A dataset of the given rows, in that order (fields shared)."""
         return Dataset(self.table.take(pa.array(np.asarray(rows, dtype=np.int64))), self.fields,
-                       path=self.path)
+                       path=self.path, token_lines=self.token_lines)
 
     def split(self, split_ratio: float | Sequence[float] = 0.7, stratified: bool = False,
               strata_field: str = "label", random_state: int | tuple | np.random.Generator | None = None
@@ -285,6 +284,13 @@ def _split_ratios(split_ratio: float | Sequence[float]) -> tuple[float, float, f
     return ratios[0], ratios[1], ratios[2] if len(ratios) == 3 else 0.0
 
 
+def _locator(read: ReadResult) -> Callable[..., tuple[str | None, int | None]]:
+    def locate(row: int, token: int | None = None) -> tuple[str | None, int | None]:
+        line = int(read.lines[row])
+        return read.path, line + token if read.token_lines and token is not None else line
+    return locate
+
+
 def _targets(target: Any) -> list[tuple[str, Field]]:
     """One column's fields: None, a ``(name, field)`` pair, or several pairs (torchtext's tuple of tuples,
     e.g. words and their characters from one CoNLL column)."""
@@ -337,7 +343,8 @@ class TabularDataset(Dataset):
                 read = read_delimited(path, "csv", columns=names, skip_header=skip_header, on_error=on_error)
             mapping = _field_map(fields, read.column_names)
         built = Dataset.from_read(read, mapping, on_error=on_error, progress=progress)
-        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports)
+        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
+                         token_lines=built.token_lines)
 
 
 
@@ -353,7 +360,8 @@ class SequenceTaggingDataset(Dataset):
         names = [f"column{i}" for i in range(len(fields))]
         read = read_conll(path, columns=names, separator=separator, on_error=on_error)
         built = Dataset.from_read(read, _field_map(fields, names), on_error=on_error, progress=progress)
-        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports)
+        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
+                         token_lines=built.token_lines)
 
 
 

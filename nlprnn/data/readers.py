@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from nlprnn.errors import DataError
+from nlprnn.errors import ConfigError, DataError
 
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -49,6 +49,8 @@ class ReadResult:
     table: pa.Table
     lines: np.ndarray
     skipped: list[RowProblem] = field(default_factory=list)
+    token_lines: bool = False
+    """Each token of a row has its own line (CoNLL): a row's token k is on ``lines[row] + k``."""
 
     @property
     def column_names(self) -> list[str]:
@@ -57,7 +59,8 @@ class ReadResult:
 
 def _check_on_error(on_error: str) -> None:
     if on_error not in ON_ERROR_CHOICES:
-        raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}")
+        raise ConfigError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}", key="on_error",
+                          value=on_error, allowed=list(ON_ERROR_CHOICES))
 
 
 def _check_file(path: str | Path) -> Path:
@@ -159,7 +162,7 @@ def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: boo
     UTF-8 and wrong column counts raise or (``on_error="skip"``) are listed in each chunk's ``skipped``."""
     _check_on_error(on_error)
     if chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+        raise ConfigError(f"chunk_rows must be at least 1, got {chunk_rows}", key="chunk_rows", value=chunk_rows)
     path = _check_file(path)
     names: list[str] | None = list(columns) if columns is not None else None
     need_header = skip_header
@@ -284,7 +287,8 @@ def read_jsonl(path: str | Path, columns: Sequence[str], on_error: str = "raise"
         except ValueError as error:
             problem = f"not a usable JSON object: {error}."
             if on_error == "raise":
-                raise DataError(path, number, problem, "write one JSON object with the named keys per line, or pass on_error='skip'.") from None
+                raise DataError(path, number, problem, "write one JSON object with the named keys per line",
+                                remedies=("skip_rows",), code="bad_json") from None
             problems.append(RowProblem(str(path), number, problem))
             continue
         for name in columns:
@@ -340,8 +344,8 @@ def read_conll(
         if len(parts) != width:
             problem = f"expected {width} columns, found {len(parts)}."
             if on_error == "raise":
-                raise DataError(path, number, problem,
-                                "give every token line the same columns (token, ..., tag), or pass on_error='skip' to skip the sentence.")
+                raise DataError(path, number, problem, "give every token line the same columns (token, ..., tag)",
+                                remedies=("skip_rows",), code="wrong_columns")
             problems.append(RowProblem(str(path), number, problem + " The sentence was skipped."))
             bad_sentence = True
             continue
@@ -358,15 +362,15 @@ def read_conll(
         for i, name in enumerate(names)
     })
     problems.sort(key=lambda p: p.line)
-    return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems)
+    return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems, token_lines=True)
 
 
 def _invalid_utf8(path: str | Path, number: int, raw: bytes, error: UnicodeDecodeError, on_error: str) -> RowProblem:
     """A line that is not UTF-8: raised with the byte and how to re-encode, or returned to list."""
     problem = f"invalid UTF-8 byte {raw[error.start:error.start + 1]!r} at column {error.start + 1}."
     if on_error == "raise":
-        raise DataError(path, number, problem,
-                        "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`), or pass on_error='skip'.")
+        raise DataError(path, number, problem, "re-save the file as UTF-8 (e.g. `iconv -f cp949 -t utf-8`)",
+                        remedies=("skip_rows",), code="invalid_utf8")
     return RowProblem(str(path), number, problem)
 
 
@@ -384,10 +388,9 @@ def _wrong_width(path: str | Path, number: int, line: str, names: Sequence[str],
     """A row with the wrong number of columns: raised (with a hint about CSV quoting), or returned to list."""
     problem = f"expected {len(names)} columns ({', '.join(names)}) separated by {_sep_name(format)}, found {found}."
     if on_error == "raise":
-        fix = "remove or repair the row, or pass on_error='skip' to skip such rows."
-        if format == "tsv" and '"' in line:
-            fix = "if the file uses CSV quoting, read it with format='csv'; otherwise " + fix
-        raise DataError(path, number, problem, fix)
+        quoted = format == "tsv" and '"' in line
+        raise DataError(path, number, problem, "remove or repair the row",
+                        remedies=("csv_format", "skip_rows") if quoted else ("skip_rows",), code="wrong_columns")
     return RowProblem(str(path), number, problem)
 
 

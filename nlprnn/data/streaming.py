@@ -146,7 +146,8 @@ def _numericalize(tokens_path: Path, out: Path, fields: dict[str, Field], source
             for batch in reader:
                 lines = batch.column(LINE).to_numpy()
 
-                def locate(row: int, lines: np.ndarray = lines) -> tuple[str | None, int | None]:
+                def locate(row: int, token: int | None = None,
+                           lines: np.ndarray = lines) -> tuple[str | None, int | None]:
                     return source, int(lines[row])
 
                 columns: dict[str, Any] = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nlprnn.errors import TagError
+
 SCHEMES = ("bio", "iob1", "bioes")
 
 
@@ -17,7 +19,7 @@ def split_tag(tag: str) -> tuple[str, str | None]:
         return "O", None
     prefix, _, kind = tag.partition("-")
     if not kind or prefix not in {"B", "I", "E", "S"}:
-        raise ValueError(f"tag {tag!r} is neither 'O' nor PREFIX-TYPE with PREFIX in B, I, E, S")
+        raise TagError(f"tag {tag!r} is neither 'O' nor PREFIX-TYPE with PREFIX in B, I, E, S")
     return prefix, kind
 
 
@@ -77,4 +79,4 @@ def to_bio(tags: Sequence[str], scheme: str) -> list[str]:
         return iob1_to_bio(tags)
     if scheme == "bioes":
         return bioes_to_bio(tags)
-    raise ValueError(f"unknown tag scheme {scheme!r}; choose one of {SCHEMES}")
+    raise TagError(f"unknown tag scheme {scheme!r}; choose one of {SCHEMES}")

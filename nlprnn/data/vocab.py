@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 
-from nlprnn.errors import DataError, VocabError
+from nlprnn.errors import ConfigError, DataError, UnknownTokenError, VocabError
 
 FORMAT_VERSION = 1
 
@@ -33,7 +33,7 @@ class _StoI(dict):
 
     def __missing__(self, token: str) -> int:
         if self.unk_index is None:
-            raise KeyError(f"{token!r} is not in the vocabulary, which has no unk token")
+            raise UnknownTokenError(f"{token!r} is not in the vocabulary, which has no unk token")
         return self.unk_index
 
 
@@ -89,7 +89,7 @@ class Vocab:
         unk_token: str | None,
     ) -> None:
         if min_freq < 1:
-            raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+            raise ConfigError(f"min_freq must be at least 1, got {min_freq}", key="min_freq", value=min_freq)
         specials = list(dict.fromkeys(specials))
         if unk_token is not None and unk_token not in specials:
             specials.insert(0, unk_token)

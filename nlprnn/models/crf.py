@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from nlprnn.errors import ConfigError
+
 FORBIDDEN = -1e4
 
 
@@ -52,7 +54,7 @@ class CRF(nn.Module):
         nn.init.uniform_(self.transitions, -0.1, 0.1)
         if tags is not None:
             if len(tags) != num_tags:
-                raise ValueError(f"{len(tags)} tag names for {num_tags} tags")
+                raise ConfigError(f"{len(tags)} tag names for {num_tags} tags")
             allowed, start = bio_allowed(tags)
         else:
             allowed, start = torch.ones(num_tags, num_tags, dtype=torch.bool), torch.ones(num_tags, dtype=torch.bool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from nlprnn.data.vocab import Vocab
+from nlprnn.errors import ConfigError
 
 
 def embedding_from_vocab(vocab: Vocab, dim: int | None = None, pad_token: str | None = "<pad>",
@@ -16,13 +17,13 @@ def embedding_from_vocab(vocab: Vocab, dim: int | None = None, pad_token: str | 
     padding_idx = vocab.index(pad_token) if pad_token is not None and pad_token in vocab.specials else None
     if vocab.vectors is not None:
         if dim is not None and dim != vocab.vectors.shape[1]:
-            raise ValueError(f"dim={dim} but the vocab's vectors have {vocab.vectors.shape[1]} dimensions")
+            raise ConfigError(f"dim={dim} but the vocab's vectors have {vocab.vectors.shape[1]} dimensions")
         embedding = nn.Embedding.from_pretrained(vocab.vectors.clone(), freeze=freeze, padding_idx=padding_idx)
         if padding_idx is not None:
             embedding.weight.data[padding_idx].zero_()
         return embedding
     if dim is None:
-        raise ValueError("give dim: the vocab has no pretrained vectors")
+        raise ConfigError("give dim: the vocab has no pretrained vectors")
     embedding = nn.Embedding(len(vocab), dim, padding_idx=padding_idx)
     embedding.weight.requires_grad_(not freeze)
     return embedding

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from nlprnn.errors import ConfigError
 from nlprnn.models.layer_norm_rnn import LayerNormRNNLayer
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -63,11 +64,11 @@ class RNNEncoder(nn.Module):
                  execution: str = "auto", compile: bool | None = None) -> None:
         super().__init__()
         if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
+            raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
         if execution not in ("auto", "packed", "padded"):
-            raise ValueError(f"execution must be 'auto', 'packed' or 'padded', not {execution!r}")
+            raise ConfigError(f"execution must be 'auto', 'packed' or 'padded', not {execution!r}")
         if layer_norm and cell == "rnn":
-            raise ValueError("layer_norm is implemented for 'lstm' and 'gru' cells")
+            raise ConfigError("layer_norm is implemented for 'lstm' and 'gru' cells")
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 
 from nlprnn.data.vocab import Vocab
+from nlprnn.errors import ConfigError
 from nlprnn.models.heads import LanguageModel
 
 
@@ -21,10 +22,10 @@ def generate(model: LanguageModel, vocab: Vocab, prompt: str | list[str], max_to
     ``top_k`` best when given). A temperature of 0 is greedy. ``joiner`` is ``""`` for characters.
     """
     if strategy not in ("greedy", "sample"):
-        raise ValueError(f"strategy must be 'greedy' or 'sample', not {strategy!r}")
+        raise ConfigError(f"strategy must be 'greedy' or 'sample', not {strategy!r}")
     tokens = tokenize(prompt) if isinstance(prompt, str) else list(prompt)
     if not tokens:
-        raise ValueError("the prompt has no tokens; give at least one")
+        raise ConfigError("the prompt has no tokens; give at least one")
     device = next(model.parameters()).device
     generator = torch.Generator(device="cpu")
     if seed is not None:

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nlprnn.errors import ConfigError
 from nlprnn.models.crf import CRF
 from nlprnn.models.encoder import RNNEncoder, State
 
@@ -34,7 +35,7 @@ class SequenceClassifier(nn.Module):
                  **encoder: Any) -> None:
         super().__init__()
         if pooling not in ("last", "max", "mean"):
-            raise ValueError(f"pooling must be 'last', 'max' or 'mean', not {pooling!r}")
+            raise ConfigError(f"pooling must be 'last', 'max' or 'mean', not {pooling!r}")
         self.embedding = embedding or nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         self.encoder = RNNEncoder(self.embedding.embedding_dim, hidden_size, **encoder)
         self.pooling = pooling
@@ -67,7 +68,7 @@ class SequenceTagger(nn.Module):
                  unk_idx: int | None = None, attention_heads: int = 0, **encoder: Any) -> None:
         super().__init__()
         if word_dropout and unk_idx is None:
-            raise ValueError("word_dropout replaces words by <unk>: pass unk_idx")
+            raise ConfigError("word_dropout replaces words by <unk>: pass unk_idx")
         self.word_dropout, self.unk_idx = word_dropout, unk_idx
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         input_size = embedding_dim
@@ -102,11 +103,11 @@ class SequenceTagger(nn.Module):
         x = self.embedding(tokens)
         if self.feature_embedding is not None:
             if features is None:
-                raise ValueError("this tagger uses a per-token feature column: pass features")
+                raise ConfigError("this tagger uses a per-token feature column: pass features")
             x = torch.cat([x, self.feature_embedding(features)], dim=-1)  # (B, T, E + F)
         if self.char_embedding is not None:
             if chars is None or char_lengths is None:
-                raise ValueError("this tagger uses character features: pass chars and char_lengths")
+                raise ConfigError("this tagger uses character features: pass chars and char_lengths")
             x = torch.cat([x, self._char_features(chars, char_lengths)], dim=-1)
         outputs, _ = self.encoder(x, lengths)
         if self.attention is not None:  # each word sees every other at once, not only through the recurrences
@@ -161,7 +162,7 @@ class LanguageModel(nn.Module):
         self.output = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
             if embedding_dim != hidden_size:
-                raise ValueError("tie_weights needs embedding_dim == hidden_size")
+                raise ConfigError("tie_weights needs embedding_dim == hidden_size")
             self.output.weight = self.embedding.weight
         initrange = 0.1  # as pytorch/examples word_language_model
         nn.init.uniform_(self.embedding.weight, -initrange, initrange)

@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nlprnn.errors import ConfigError
+
 _COMPILED: dict[str, Callable[..., tuple[Tensor, ...]]] = {}
 
 
@@ -96,7 +98,7 @@ class LayerNormRNNLayer(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, cell: str = "lstm", compile: bool | None = None) -> None:
         super().__init__()
         if cell not in ("lstm", "gru"):
-            raise ValueError(f"layer norm supports cell 'lstm' or 'gru', not {cell!r}")
+            raise ConfigError(f"layer norm supports cell 'lstm' or 'gru', not {cell!r}")
         gates = 4 if cell == "lstm" else 3
         self.cell = cell
         self.hidden_size = hidden_size

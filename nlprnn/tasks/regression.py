@@ -7,46 +7,43 @@ Metrics are MSE and MAE in the column's own units, next to the naive forecast "s
 
 from __future__ import annotations
 
-import json
-import sys
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from nlprnn.data.batching import BucketSampler, default_device
+from nlprnn.config import Device, Fraction, PositiveInt, Probability
+from nlprnn.data.field import Field
+from nlprnn.data.iterators import WindowIterator
 from nlprnn.data.readers import read_delimited
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceRegressor
-from nlprnn.training.bundle import load_bundle, save_bundle
-from nlprnn.training.checkpoint import load_checkpoint
-from nlprnn.training.distributed import setup
-from nlprnn.training.plot import plot_history
-from nlprnn.training.trainer import TrainConfig, Trainer
-
-TASK = "regress"
+from nlprnn.tasks.base import Splits, Task
+from nlprnn.training.distributed import Distributed
+from nlprnn.training.trainer import TrainConfig
 
 
 @dataclass
 class RegressDataConfig:
     path: str = "data/series/temperature.tsv"
     column: str = "value"
-    format: str = "tsv"
-    window: int = 30
-    valid_fraction: float = 0.1
-    test_fraction: float = 0.1
-    batch_size: int = 32
+    format: Literal["tsv", "csv"] = "tsv"
+    window: PositiveInt = 30
+    valid_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.1
+    batch_size: PositiveInt = 32
 
 
 @dataclass
 class RegressModelConfig:
-    hidden_size: int = 64
-    num_layers: int = 1
-    cell: str = "lstm"
-    dropout: float = 0.0
+    hidden_size: PositiveInt = 64
+    num_layers: PositiveInt = 1
+    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    dropout: Probability = 0.0
 
 
 @dataclass
@@ -55,164 +52,175 @@ class RegressConfig:
     model: RegressModelConfig = field(default_factory=RegressModelConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, lr=3e-3, monitor="mse", mode="min"))
     out: str = "runs/regress"
-    device: str | None = None
+    device: Device | None = None  # default: CUDA when a GPU is visible, else CPU
 
 
-def read_series(path: str, data: RegressDataConfig) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class Series:
+    """A numeric column with the file line of each value."""
+
+    values: np.ndarray
+    lines: np.ndarray
+    path: str
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class Windows:
+    """Inputs (N, window, 1) and targets (N, 1): every run of ``window`` scaled values and the value after it."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def read_series(path: str, column: str, format: str = "tsv") -> Series:
     """The column as float64 and each value's line; a value that is not a number names its line."""
-    read = read_delimited(path, "csv" if data.format == "csv" else "tsv")
-    if data.column not in read.column_names:
-        raise DataError(path, 1, f"no column {data.column!r} in the header ({', '.join(read.column_names)}).",
-                        "set data.column to one of them.")
+    read = read_delimited(path, "csv" if format == "csv" else "tsv")
+    if column not in read.column_names:
+        raise DataError(path, 1, f"no column {column!r} in the header ({', '.join(read.column_names)}).",
+                        "set data.column to one of them", code="no_such_column")
     values = []
-    for line, text in zip(read.lines.tolist(), read.table.column(data.column).to_pylist()):
+    for line, text in zip(read.lines.tolist(), read.table.column(column).to_pylist()):
         try:
             values.append(float(text))
         except ValueError:
-            raise DataError(path, line, f"{text!r} in column {data.column!r} is not a number.",
-                            "fix or remove the row.") from None
+            raise DataError(path, line, f"{text!r} in column {column!r} is not a number.", "fix or remove the row",
+                            code="not_a_number") from None
         if not np.isfinite(values[-1]):
-            raise DataError(path, line, f"{text!r} is not a finite number.", "fix or remove the row.")
-    return np.asarray(values, dtype=np.float64), read.lines
+            raise DataError(path, line, f"{text!r} is not a finite number.", "fix or remove the row",
+                            code="not_a_number")
+    return Series(np.asarray(values, dtype=np.float64), read.lines, str(path))
 
 
-def windows(series: np.ndarray, window: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs (N, window, 1), targets (N, 1)): every run of ``window`` values and the value after it."""
+def windows(series: np.ndarray, window: int) -> Windows:
+    """Every run of ``window`` values of ``series`` and the value after it."""
     if len(series) <= window:
-        raise ConfigError(f"a part of {len(series)} values is too short for data.window={window}")
+        raise ConfigError(f"a part of {len(series)} values is too short for data.window={window}", key="data.window",
+                          value=window)
     view = np.lib.stride_tricks.sliding_window_view(series, window + 1)
-    x = torch.tensor(view[:, :window], dtype=torch.float32).unsqueeze(-1)
-    return x, torch.tensor(view[:, window:], dtype=torch.float32)
+    return Windows(torch.tensor(view[:, :window], dtype=torch.float32).unsqueeze(-1),
+                   torch.tensor(view[:, window:], dtype=torch.float32))
 
 
-class WindowIterator:
-    """Shuffled batches of windows with an exact-resume position (a seeded, unbucketed BucketSampler)."""
+class RegressTask(Task):
+    """The next value of a numeric column from the ``window`` values before it."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device,
-                 rank: int = 0, world_size: int = 1) -> None:
-        self.x, self.y, self.device = x, y, device
-        self.sampler = BucketSampler(np.ones(len(x), dtype=np.int64), batch_size, shuffle=True, bucket=False, seed=seed,
-                                     rank=rank, world_size=world_size)
-        self.consumed = 0
+    name = "regress"
+    Config = RegressConfig
+    summary = "train / evaluate / predict next-value forecasts of a numeric column"
+    metrics = ("mse", "mae")
+    curves = ("mse", "naive_mse")
+    flags = {"--column": ("data.column", "the numeric column to forecast")}
+    dry_run = {"model.hidden_size": 8}
+    data_key = "data.path"
+    config: RegressConfig
 
-    def __iter__(self) -> Any:
-        self.consumed = self.sampler.start
-        for rows in self.sampler:
-            self.consumed += 1
-            yield self.x[rows].to(self.device), self.y[rows].to(self.device)
-        self.sampler.set_epoch(self.sampler.epoch + 1)
-        self.consumed = 0
+    @property
+    def scale(self) -> tuple[float, float]:
+        """The training part's mean and standard deviation (saved in the bundle)."""
+        mean, std = self.state["scale"]
+        return float(mean), float(std)
 
-    def __len__(self) -> int:
-        return len(self.sampler.batches())
+    def fields(self) -> dict[str, Field]:
+        return {}  # numbers, not tokens
 
-    def state_dict(self) -> dict[str, int]:
-        return {**self.sampler.state_dict(), "start": self.consumed}
+    def read(self, path: str, fields: dict[str, Field], labelled: bool = True, progress: bool = False) -> Series:
+        return read_series(path, self.config.data.column, self.config.data.format)
 
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.sampler.load_state_dict(state)
-        self.consumed = state["start"]
+    def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
+        data = self.config.data
+        series = self.read(data.path, fields).values
+        n, w = len(series), data.window
+        test_start = int(round(n * (1 - data.test_fraction)))
+        valid_start = int(round(n * (1 - data.test_fraction - data.valid_fraction)))
+        # each later part starts with the window before it, so its first target follows the previous part
+        parts = series[:valid_start], series[max(0, valid_start - w):test_start], series[max(0, test_start - w):]
+        mean, std = float(parts[0].mean()), float(parts[0].std() or 1.0)
+        self.state["scale"] = [mean, std]
+        train, valid, test = (windows((p - mean) / std, w) for p in parts)
+        return Splits(train, valid, test)
 
+    def build_vocabs(self, fields: dict[str, Field], train: Any) -> None:
+        pass  # no vocabularies: the inputs are numbers
 
-def regression_metrics(model: SequenceRegressor, x: torch.Tensor, y: torch.Tensor, scale: tuple[float, float],
-                       device: torch.device) -> dict[str, float]:
-    """MSE and MAE in the series' units, for the model and for the last-value forecast."""
-    mean, std = scale
-    model.eval()
-    with torch.no_grad():
-        predicted = model(x.to(device)).cpu() * std + mean
-    truth = y * std + mean
-    naive = x[:, -1] * std + mean
-    return {"mse": float(F.mse_loss(predicted, truth)), "mae": float(F.l1_loss(predicted, truth)),
-            "naive_mse": float(F.mse_loss(naive, truth)), "naive_mae": float(F.l1_loss(naive, truth))}
+    def check_input(self, data: Any, fields: dict[str, Field]) -> None:
+        pass  # read_series has checked every value
 
+    def build_model(self, fields: dict[str, Field]) -> SequenceRegressor:
+        m = self.config.model
+        return SequenceRegressor(1, hidden_size=m.hidden_size, num_layers=m.num_layers, cell=m.cell,
+                                 layer_dropout=m.dropout, output_dropout=m.dropout)
 
-def _split(series: np.ndarray, data: RegressDataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(series)
-    test_start = int(round(n * (1 - data.test_fraction)))
-    valid_start = int(round(n * (1 - data.test_fraction - data.valid_fraction)))
-    # each later part starts with the window before it, so its first target follows the previous part
-    return (series[:valid_start], series[max(0, valid_start - data.window):test_start],
-            series[max(0, test_start - data.window):])
+    def train_iterator(self, train: Windows, context: Distributed) -> WindowIterator:
+        return WindowIterator(train.x, train.y, self.config.data.batch_size, self.config.train.seed, context.device,
+                              rank=context.rank, world_size=context.world_size)
 
-
-def build_model(model: RegressModelConfig) -> SequenceRegressor:
-    return SequenceRegressor(1, hidden_size=model.hidden_size, num_layers=model.num_layers, cell=model.cell,
-                             layer_dropout=model.dropout, output_dropout=model.dropout)
-
-
-def train(config: RegressConfig, progress: bool = True, resume: bool = False) -> dict[str, Any]:
-    ctx = setup(config.device)
-    device = ctx.device
-    series, _ = read_series(config.data.path, config.data)
-    train_part, valid_part, test_part = _split(series, config.data)
-    mean, std = float(train_part.mean()), float(train_part.std() or 1.0)
-    scaled = [(part - mean) / std for part in (train_part, valid_part, test_part)]
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = (windows(p, config.data.window) for p in scaled)
-    torch.manual_seed(config.train.seed)
-    model = build_model(config.model)
-    iterator = WindowIterator(x_train, y_train, config.data.batch_size, config.train.seed, device,
-                              rank=ctx.rank, world_size=ctx.world_size)
-
-    def step(model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         x, y = batch
         return F.mse_loss(model(x), y), x.shape[0] * x.shape[1]
 
-    def evaluate(model: torch.nn.Module) -> dict[str, Any]:
-        return regression_metrics(model, x_valid, y_valid, (mean, std), device)  # type: ignore[arg-type]
+    def _windows(self, data: Windows | Series) -> Windows:
+        if isinstance(data, Series):  # a whole file given to evaluate
+            mean, std = self.scale
+            return windows((data.values - mean) / std, self.config.data.window)
+        return data
 
-    out = Path(config.out)
-    trainer = Trainer(model, config.train, iterator, step, evaluate, out, device=device, progress=progress,
-                      distributed=ctx)
-    history = trainer.fit(resume=resume)
-    if not ctx.is_main:
-        return {}  # rank 0 writes the bundle and reports
-    plot_history(history, out / "curves.png", ["mse", "naive_mse"])
-    best = load_checkpoint(out / "best.pt")
-    model.load_state_dict(best["model"])
-    save_bundle(out / "bundle", TASK, {**asdict(config), "scale": [mean, std]}, {}, model.state_dict())
-    result = {"best_epoch": best["epoch"], "history": history, "windows": [len(x_train), len(x_valid), len(x_test)],
-              "valid": evaluate(model), "test": regression_metrics(model, x_test, y_test, (mean, std), device)}
-    (out / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    return result
-
-
-def load(bundle: str | Path) -> tuple[SequenceRegressor, RegressConfig, tuple[float, float]]:
-    raw, _, weights = load_bundle(bundle, TASK)
-    config = RegressConfig(data=RegressDataConfig(**raw["data"]), model=RegressModelConfig(**raw["model"]))
-    model = build_model(config.model)
-    model.load_state_dict(weights)
-    return model.to(default_device()), config, (raw["scale"][0], raw["scale"][1])
-
-
-def evaluate(bundle: str | Path, path: str) -> dict[str, float]:
-    """MSE/MAE over every window of the file's whole series."""
-    model, config, (mean, std) = load(bundle)
-    series, _ = read_series(path, config.data)
-    x, y = windows((series - mean) / std, config.data.window)
-    return {"windows": len(x), **regression_metrics(model, x, y, (mean, std), next(model.parameters()).device)}
-
-
-def predict(bundle: str | Path, path: str, out: str | Path | None) -> int:
-    """``line, value, predicted_next``: for each row with ``window`` rows up to and including it, the
-    forecast of the next value (the last row's forecast is the one past the end of the file)."""
-    model, config, (mean, std) = load(bundle)
-    series, lines = read_series(path, config.data)
-    window = config.data.window
-    if len(series) < window:
-        raise DataError(path, None, f"has {len(series)} values; data.window={window} are needed.", "give a longer series.")
-    view = np.lib.stride_tricks.sliding_window_view((series - mean) / std, window)
-    with torch.no_grad():
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, data: Windows | Series, device: torch.device) -> dict[str, Any]:
+        """MSE and MAE in the series' units, for the model and for the last-value forecast."""
+        part = self._windows(data)
+        mean, std = self.scale
         model.eval()
-        x = torch.tensor(view, dtype=torch.float32).unsqueeze(-1).to(next(model.parameters()).device)
-        predicted = (model(x).cpu()[:, 0] * std + mean).tolist()
-    handle = open(out, "w", encoding="utf-8") if out else sys.stdout
-    try:
+        predicted = model(part.x.to(device)).cpu() * std + mean
+        truth, naive = part.y * std + mean, part.x[:, -1] * std + mean
+        return {"windows": len(part), "mse": float(F.mse_loss(predicted, truth)),
+                "mae": float(F.l1_loss(predicted, truth)), "naive_mse": float(F.mse_loss(naive, truth)),
+                "naive_mae": float(F.l1_loss(naive, truth))}
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, data: Series, device: torch.device) -> list[float]:
+        """The forecast after each run of ``window`` values (the last one: past the end of the file)."""
+        window = self.config.data.window
+        if len(data) < window:
+            raise DataError(data.path, None, f"has {len(data)} values; data.window={window} are needed.",
+                            "give a longer series", code="too_short")
+        mean, std = self.scale
+        view = np.lib.stride_tricks.sliding_window_view((data.values - mean) / std, window)
+        model.eval()
+        x = torch.tensor(view, dtype=torch.float32).unsqueeze(-1).to(device)
+        return (model(x).cpu()[:, 0] * std + mean).tolist()
+
+    def write_predictions(self, data: Series, predictions: list[float], fields: dict[str, Field], source: str,
+                          handle: IO[str]) -> int:
+        """``line, value, predicted_next`` for each row that ends a full window."""
+        window = self.config.data.window
         handle.write("line\tvalue\tpredicted_next\n")
-        for k, forecast in enumerate(predicted):
+        for k, forecast in enumerate(predictions):
             row = k + window - 1
-            handle.write(f"{int(lines[row])}\t{series[row]:g}\t{forecast:.4f}\n")
-    finally:
-        if out:
-            handle.close()
-    return len(predicted)
+            handle.write(f"{int(data.lines[row])}\t{data.values[row]:g}\t{forecast:.4f}\n")
+        return len(predictions)
+
+    @classmethod
+    def upgrade(cls, config: dict[str, Any], state: dict[str, Any]) -> None:
+        if "scale" in config:  # bundles before the task protocol kept the scale in the config
+            state.setdefault("scale", config.pop("scale"))
+
+    def describe(self, splits: Splits, fields: dict[str, Field], model: nn.Module) -> dict[str, Any]:
+        return {"windows": [len(splits.train), len(splits.valid), len(splits.test or [])]}
+
+    def report(self, name: str, metrics: dict[str, Any]) -> Iterable[str]:
+        yield (f"{name:<6} MSE {metrics['mse']:.4f}  MAE {metrics['mae']:.4f}   last-value baseline: "
+               f"MSE {metrics['naive_mse']:.4f}  MAE {metrics['naive_mae']:.4f}")
+
+    def epoch_line(self, record: dict[str, Any]) -> str:
+        return (f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  valid MSE {record['mse']:.4f}"
+                f"  MAE {record['mae']:.4f}{'  *' if record.get('best') else ''}")
+
+    def result_lines(self, result: dict[str, Any]) -> Iterable[str]:
+        train, valid, test = result["windows"]
+        yield f"windows: train {train}, valid {valid}, test {test}; best epoch {result['best_epoch']}"

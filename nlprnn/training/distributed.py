@@ -47,14 +47,21 @@ def setup(device: str | torch.device | None = None) -> Distributed:
     device means ``cuda:LOCAL_RANK``.
     """
     chosen = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {str(device)!r} asks for a GPU, but none is visible to torch here",
+                          key="device", value=str(device), allowed=["cpu"])
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return Distributed(device=chosen)
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if chosen.type == "cuda":
-        if torch.cuda.device_count() <= local_rank:
-            raise ConfigError(f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
-                              "start at most one process per GPU (--nproc_per_node)")
+        # every rank checks before any work, so all of them stop with the same message
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", local_rank + 1))
+        gpus = torch.cuda.device_count()
+        if gpus < max(local_world, local_rank + 1):
+            raise ConfigError(f"{local_world} processes on this machine but {gpus} GPU(s) visible: one process per "
+                              f"GPU, so pass --nproc_per_node={gpus} to torchrun (or --set device=cpu to train on "
+                              "the CPU with gloo)", key="nproc_per_node", value=local_world, allowed=f"at most {gpus}")
         chosen = torch.device("cuda", local_rank)
         torch.cuda.set_device(chosen)
     if not dist.is_initialized():

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from nlprnn.errors import ConfigError
+
 
 def confusion_matrix(gold: Sequence[int], predicted: Sequence[int], num_classes: int) -> list[list[int]]:
     """``matrix[g][p]``: how many examples of class g were predicted as p."""
@@ -19,7 +21,7 @@ def classification_metrics(gold: Sequence[int], predicted: Sequence[int], labels
     """Accuracy, macro-F1 (mean of per-class F1, a class with no gold and no predictions skipped) and
     the confusion matrix."""
     if len(gold) != len(predicted):
-        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+        raise ConfigError(f"{len(gold)} gold labels but {len(predicted)} predictions")
     matrix = confusion_matrix(gold, predicted, len(labels))
     f1s = []
     for k in range(len(labels)):

@@ -23,15 +23,16 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from nlprnn.errors import ConfigError
+from nlprnn.config import Positive, PositiveInt, Range, fill
+from nlprnn.errors import ConfigError, TrainingError
 from nlprnn.training.checkpoint import load_checkpoint, save_checkpoint
 from nlprnn.training.distributed import Distributed, all_gather, all_reduce_sum, barrier
 
@@ -47,37 +48,28 @@ class ResumableIterator(Protocol):
 class TrainConfig:
     """Optimization settings; ``schedule``: ``constant``, ``epoch_decay`` (Zaremba et al.: multiply the
     rate by ``lr_decay`` every epoch after the first ``decay_start`` epochs) or ``plateau`` (multiply by
-    ``lr_decay`` when the monitored metric did not improve for an epoch)."""
+    ``lr_decay`` when the monitored metric did not improve for an epoch). ``monitor`` is one of the
+    task's metrics (checked by the task runner), ``mode`` whether higher (``max``) or lower is better."""
 
-    epochs: int = 10
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    lr_decay: float = 0.5
-    decay_start: int = 4
-    clip: float | None = 5.0
-    patience: int | None = None
+    epochs: PositiveInt = 10
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: Positive = 1e-3
+    momentum: Annotated[float, Range(0.0, 1.0)] = 0.0
+    weight_decay: Annotated[float, Range(low=0.0)] = 0.0
+    schedule: Literal["constant", "epoch_decay", "plateau"] = "constant"
+    lr_decay: Annotated[float, Range(0.0, 1.0, low_open=True)] = 0.5
+    decay_start: Annotated[int, Range(low=0)] = 4
+    clip: Positive | None = 5.0
+    patience: Annotated[int, Range(low=0)] | None = None
     monitor: str = "accuracy"
-    mode: str = "max"
+    mode: Literal["max", "min"] = "max"
     seed: int = 0
     amp: bool = True
-    checkpoint_every: int = 0
+    checkpoint_every: Annotated[int, Range(low=0)] = 0
 
     def validate(self) -> None:
-        checks = [
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd', not {self.optimizer!r}"),
-            (self.lr > 0, "lr must be positive"),
-            (self.schedule in ("constant", "epoch_decay", "plateau"),
-             f"schedule must be constant, epoch_decay or plateau, not {self.schedule!r}"),
-            (self.mode in ("max", "min"), f"mode must be 'max' or 'min', not {self.mode!r}"),
-            (self.clip is None or self.clip > 0, "clip must be positive (or none)"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"train config: {message}")
+        """The same checks ``build_config`` makes, for a TrainConfig built in code."""
+        fill(TrainConfig(), {f.name: getattr(self, f.name) for f in fields(self)}, "train.")
 
 
 def seed_everything(seed: int) -> None:
@@ -218,7 +210,8 @@ class Trainer:
             with torch.autocast(self.device.type, enabled=self.use_amp):
                 loss, tokens = self.step_fn(self.train_model, batch)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}; lower the learning rate")
+                raise TrainingError(f"the loss became {loss.item()} at step {self.step + 1}; lower the learning rate "
+                                    "(train.lr) or clip the gradients (train.clip)")
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if self.config.clip is not None:
@@ -312,8 +305,8 @@ def _to_device(value: Any, device: torch.device) -> Any:
 
 
 def _position(iterator_state: dict[str, int]) -> int:
-    """Batches of the current epoch already consumed (``start`` for Iterator, ``position`` for BPTTIterator)."""
-    return int(iterator_state.get("start", iterator_state.get("position", 0)))
+    """Batches of the current epoch already consumed (every iterator's ``{seed, epoch, position}``)."""
+    return int(iterator_state["position"])
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:

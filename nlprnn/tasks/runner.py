@@ -1,0 +1,170 @@
+"""One runner for every task: train, and load / evaluate / predict with a bundle.
+
+``train`` is the same for every task: distributed setup, reading (rank 0 first, so the others read
+its token cache), vocabularies, seeding, the Trainer, the best checkpoint reloaded through the safe
+loader, the bundle, ``curves.png`` and ``result.json``. ``load`` reads a bundle of any task (its
+``task`` key picks the class) and checks every part of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nlprnn.config import build_config
+from nlprnn.data.batching import default_device
+from nlprnn.data.field import Field
+from nlprnn.errors import BundleError, ConfigError
+from nlprnn.tasks.base import Task
+from nlprnn.training.bundle import load_bundle, save_bundle
+from nlprnn.training.checkpoint import load_checkpoint
+from nlprnn.training.distributed import main_first, setup
+from nlprnn.training.plot import plot_history
+from nlprnn.training.trainer import Trainer
+
+
+def task_class(name: str) -> type[Task]:
+    from nlprnn.tasks import TASKS
+
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; the tasks: {', '.join(TASKS)}", key="task", value=name,
+                          allowed=list(TASKS))
+    return TASKS[name]
+
+
+def task_for(config: Any) -> Task:
+    """The task whose config ``config`` is."""
+    from nlprnn.tasks import TASKS
+
+    for cls in TASKS.values():
+        if isinstance(config, cls.Config):
+            return cls(config)
+    raise ConfigError(f"{type(config).__name__} is not the config of a registered task", value=type(config).__name__)
+
+
+def _check(task: Task) -> None:
+    """Checks that need the task (the monitored metric is one it computes)."""
+    monitor = task.config.train.monitor
+    if task.metrics and monitor not in task.metrics:
+        raise ConfigError(f"config key 'train.monitor' must be one of {', '.join(task.metrics)} for {task.name}, "
+                          f"got {monitor!r}", key="train.monitor", value=monitor, allowed=list(task.metrics))
+
+
+def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str, Any]:
+    """Train ``config``'s task, keep the best epoch as ``OUT/bundle``; returns what ``result.json`` holds
+    (an empty dict on ranks other than 0 under ``torchrun``)."""
+    task = task_for(config)
+    _check(task)
+    context = setup(config.device)
+    device = context.device
+    fields = task.fields()
+    with main_first(context):  # rank 0 tokenizes into the cache, the other ranks then read from it
+        splits = task.splits(fields, progress and context.is_main)
+    task.build_vocabs(fields, splits.train)
+    torch.manual_seed(config.train.seed)
+    model = task.build_model(fields)
+    iterator = task.train_iterator(splits.train, context)
+
+    def evaluate(model: nn.Module) -> dict[str, Any]:
+        return task.evaluate(model, splits.valid, device)
+
+    out = Path(config.out)
+    trainer = Trainer(model, config.train, iterator, task.loss, evaluate, out, device=device, progress=progress,
+                      distributed=context, carry=task.carry)
+    history = trainer.fit(resume=resume)
+    if not context.is_main:
+        return {}  # rank 0 writes the bundle and reports
+    plot_history(history, out / "curves.png", list(task.curves))
+    best = load_checkpoint(out / "best.pt")
+    model.load_state_dict(best["model"])
+    save_bundle(out / "bundle", task.name, asdict(config), fields, model.state_dict(), task.state)
+    result: dict[str, Any] = {"task": task.name, "best_epoch": best["epoch"], "valid": evaluate(model),
+                              "history": history, "skipped": splits.skipped,
+                              **task.describe(splits, fields, model)}
+    if splits.test is not None:
+        result["test"] = task.evaluate(model, splits.test, device)
+    (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return result
+
+
+@dataclass
+class Loaded:
+    """A trained model ready to use: its task (with the run's config), model and fields."""
+
+    task: Task
+    model: nn.Module
+    fields: dict[str, Field]
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def load(bundle: str | Path, task: str | None = None, device: torch.device | str | None = None) -> Loaded:
+    """The model of a bundle of any task (or of ``task``, refusing others), on ``device`` (default: CUDA
+    when visible). A bundle whose config this version cannot read is a BundleError saying what to do."""
+    saved = load_bundle(bundle, task)
+    cls = task_class(saved.task)
+    raw, state = dict(saved.config), dict(saved.state)
+    cls.upgrade(raw, state)
+    try:
+        config: Any = build_config(cls.Config, values=raw)
+    except ConfigError as error:
+        raise BundleError(Path(bundle) / "bundle.json", f"its config does not fit this nlprnn ({error})",
+                          "retrain with this version, or install the nlprnn version that wrote the bundle") from None
+    loaded_task = cls(config)
+    loaded_task.state = state
+    model = loaded_task.build_model(saved.fields)
+    try:
+        model.load_state_dict(saved.weights)
+    except RuntimeError as error:
+        first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise BundleError(Path(bundle) / "weights.pt", f"the weights do not fit the model its config describes "
+                          f"({first})", "retrain, or restore the bundle's files as `train` wrote them") from None
+    return Loaded(loaded_task, model.to(device or default_device()).eval(), saved.fields)
+
+
+def _with_on_error(loaded: Loaded, on_error: str | None) -> None:
+    data = loaded.task.config.data
+    if on_error and hasattr(data, "on_error"):
+        loaded.task.config = dataclasses.replace(loaded.task.config, data=build_config(
+            type(data), base=data, overrides={"on_error": on_error}))
+
+
+def evaluate(bundle: str | Path | Loaded, path: str, progress: bool = True, on_error: str | None = None,
+             task: str | None = None) -> dict[str, Any]:
+    """Metrics of a bundle's model (a bundle directory, or one already loaded) on a labelled file, read
+    with the training run's data settings; ``rows`` and ``skipped`` say how much of the file was used."""
+    loaded = bundle if isinstance(bundle, Loaded) else load(bundle, task)
+    _with_on_error(loaded, on_error)
+    data = loaded.task.read(path, loaded.fields, labelled=True, progress=progress)
+    loaded.task.check_input(data, loaded.fields)
+    metrics = loaded.task.evaluate(loaded.model, data, loaded.device)
+    return {"rows": len(data), "skipped": [str(p) for p in getattr(data, "skipped", [])], **metrics}
+
+
+def predict(bundle: str | Path | Loaded, path: str, out: str | Path | None, progress: bool = True,
+            on_error: str | None = None, task: str | None = None) -> tuple[int, list[str]]:
+    """Write a bundle's predictions for a file (to ``out``, or stdout); returns the rows written and the
+    rows skipped (``on_error="skip"``) with why."""
+    loaded = bundle if isinstance(bundle, Loaded) else load(bundle, task)
+    if loaded.task.predict_command is None:
+        raise ConfigError(f"a {loaded.task.name} bundle does not predict", key="command", value="predict")
+    _with_on_error(loaded, on_error)
+    data = loaded.task.read(path, loaded.fields, labelled=False, progress=progress)
+    loaded.task.check_input(data, loaded.fields)
+    predictions = loaded.task.predict(loaded.model, data, loaded.device)
+    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        rows = loaded.task.write_predictions(data, predictions, loaded.fields, path, handle)
+    finally:
+        if out:
+            handle.close()
+    return rows, [str(p) for p in getattr(data, "skipped", [])]
