@@ -13,13 +13,20 @@ from nlprnn.data import (
     LabelField,
     LanguageModelingDataset,
     NestedField,
+    Pipeline,
+    RawField,
+    ReversibleField,
     SequenceTaggingDataset,
+    SubwordField,
     TabularDataset,
     TagField,
     Vocab,
     WindowIterator,
+    batch,
     default_device,
+    interleave_keys,
     pack,
+    pool,
     stream_preprocess,
     unpack,
 )
@@ -39,6 +46,7 @@ from nlprnn.tokenizers import Tokenizer, available_tokenizers, get_tokenizer, re
 __version__ = "0.1.0"
 
 __all__ = [
+    "Pipeline", "RawField", "ReversibleField", "SubwordField", "batch", "interleave_keys", "pool",
     "BPTTIterator", "Batch", "BucketIterator", "BucketSampler", "BundleError", "ConfigError", "DataError", "Dataset", "Example",
     "Field", "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "NlprnnError",
     "SequenceTaggingDataset", "TabularDataset", "TagError", "TagField", "Tokenizer", "TokenizerUnavailableError",

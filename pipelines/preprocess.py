@@ -120,6 +120,7 @@ def run_streaming(config: PreprocessConfig, progress: bool = True) -> dict[str, 
         "tokenizer": text.tokenizer.spec() if text.tokenizer is not None else None,
         "tokenized_now": result.tokenized_now if result.reported else None,
         "from_cache": result.from_cache, "time_bound_fallbacks": result.time_bound_fallbacks,
+        "runs_shortened": result.runs_shortened,
         "analyzer_failures": result.analyzer_failures, "chunks": result.chunks,
         "seconds_tokenize": round(result.seconds_tokenize, 2),
         "seconds_numericalize": round(result.seconds_numericalize, 2),
@@ -168,6 +169,7 @@ def run(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
         "tokenized_now": report.computed if report else None,
         "from_cache": report.cached if report else None,
         "time_bound_fallbacks": len(report.timed_out) if report else 0,
+        "runs_shortened": len(report.shortened) if report else 0,
         "analyzer_failures": len(report.failed) if report else 0,
         "batch_size": config.batch_size,
         "batches": batches,
@@ -192,7 +194,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"tokens              {summary['tokens']}  ({summary['mean_tokens_per_row']} per row)")
     if summary["tokenized_now"] is not None:
         print(f"tokenizer           {summary['tokenizer']['name']}: {summary['tokenized_now']} texts analyzed, "
-              f"{summary['from_cache']} from cache, {summary['time_bound_fallbacks']} hit the time bound, "
+              f"{summary['from_cache']} from cache, {summary['runs_shortened']} with long repeated runs shortened, "
+              f"{summary['time_bound_fallbacks']} hit the time bound, "
               f"{summary['analyzer_failures']} analyzer errors")
     print(f"text vocab          {summary['text_vocab']}")
     print(f"labels              {', '.join(summary['labels'])}")

@@ -57,7 +57,7 @@ def run_shard(plan: dict[str, Any], out: Path, index: int, workers: int | None, 
     spec = plan["tokenizer"]
     tokenizer = get_tokenizer(spec["name"], **{**spec.get("options", {}), "cache_dir": str(out / f"shard-{index}"),
                                                "workers": workers})
-    rows = analyzed = cached = timed_out = failed = 0
+    rows = analyzed = cached = timed_out = failed = shortened = 0
     seen = 0
     for chunk in iter_tsv_chunks(plan["data"], on_error="skip"):
         if plan["column"] not in chunk.column_names:
@@ -72,12 +72,13 @@ def run_shard(plan: dict[str, Any], out: Path, index: int, workers: int | None, 
         analyzed += report.computed
         cached += report.cached
         timed_out += len(report.timed_out)
+        shortened += len(report.shortened)
         failed += len(report.failed)
     close = getattr(tokenizer, "close", None)
     if close is not None:
         close()
     done = {"shard": index, "rows": rows, "analyzed_now": analyzed, "from_shard_cache": cached,
-            "hit_time_bound": timed_out, "analyzer_errors": failed, "seconds": round(time.perf_counter() - start, 1)}
+            "runs_shortened": shortened, "hit_time_bound": timed_out, "analyzer_errors": failed, "seconds": round(time.perf_counter() - start, 1)}
     (out / f"shard-{index}.done").write_text(json.dumps(done), encoding="utf-8")
     return done
 

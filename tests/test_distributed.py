@@ -52,7 +52,7 @@ class GlobalBatches:
         for rows in self.steps[self.position:]:
             item = self.gather[rows]
             self.position += 1
-            yield Batch(item, self.dataset.fields, item.pop("__rows__"), self.dataset)
+            yield Batch.from_tensors(item, self.dataset.fields, item.pop("__rows__"), self.dataset)
 
     def __len__(self) -> int:
         return len(self.steps)

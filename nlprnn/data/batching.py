@@ -7,6 +7,7 @@ workers (``num_workers``) work. The data are gathered with numpy from flat id co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from collections.abc import Iterator as TypingIterator
 from typing import Any
 
@@ -51,7 +52,8 @@ class BucketSampler(Sampler[list[int]]):
 
     def __init__(self, lengths: np.ndarray, batch_size: int = 64, max_tokens: int | None = None,
                  shuffle: bool = True, bucket: bool = True, pool_size: int = 100, drop_last: bool = False,
-                 seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+                 seed: int = 0, rank: int = 0, world_size: int = 1,
+                 size_fn: Callable[[int, int, int], int] | None = None) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         if not 0 <= rank < world_size:
@@ -66,6 +68,8 @@ class BucketSampler(Sampler[list[int]]):
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.size_fn = size_fn
+        """torchtext's ``batch_size_fn`` on rows: ``size_fn(row, rows_in_batch, size_so_far) -> new size``."""
         self.epoch = 0
         self.position = 0  # batches of this epoch already consumed (resuming mid-epoch skips them)
 
@@ -74,6 +78,8 @@ class BucketSampler(Sampler[list[int]]):
 
     def _cut(self, rows: np.ndarray) -> list[np.ndarray]:
         batches: list[np.ndarray] = []
+        if self.size_fn is not None:
+            return self._cut_by_size_fn(rows)
         if self.max_tokens is None:
             batches = [rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
         else:
@@ -90,6 +96,28 @@ class BucketSampler(Sampler[list[int]]):
                 batches.append(np.asarray(current))
         if self.drop_last and batches and self.max_tokens is None and len(batches[-1]) < self.batch_size:
             batches.pop()
+        return batches
+
+    def _cut_by_size_fn(self, rows: np.ndarray) -> list[np.ndarray]:
+        """torchtext's ``batch()`` with a ``batch_size_fn``: a batch ends when its size reaches
+        ``batch_size``; a row that would overflow it starts the next batch."""
+        assert self.size_fn is not None
+        batches: list[np.ndarray] = []
+        current: list[int] = []
+        size = 0
+        for row in rows.tolist():
+            current.append(row)
+            size = self.size_fn(row, len(current), size)
+            if size == self.batch_size:
+                batches.append(np.asarray(current))
+                current, size = [], 0
+            elif size > self.batch_size:
+                if len(current) > 1:
+                    batches.append(np.asarray(current[:-1]))
+                current = current[-1:]
+                size = self.size_fn(row, 1, 0)
+        if current:
+            batches.append(np.asarray(current))
         return batches
 
     def batches(self, epoch: int | None = None) -> list[np.ndarray]:
@@ -163,16 +191,41 @@ class Batch:
     every sequential field are always available through ``lengths(name)`` and ``mask(name)``.
     """
 
-    def __init__(self, tensors: dict[str, dict[str, torch.Tensor]], fields: dict[str, Field],
-                 rows: torch.Tensor, dataset: Dataset | None = None) -> None:
-        self.fields = fields
+    def __init__(self, data: Sequence[Any] | None = None, dataset: Dataset | None = None,
+                 device: torch.device | str | None = None) -> None:
+        """torchtext's ``Batch(examples, dataset, device)``: each field's ``process`` over the examples.
+        The iterators build batches from gathered arrays instead (``from_tensors``)."""
+        self.tensors: dict[str, dict[str, torch.Tensor]] = {}
+        self.fields: dict[str, Field] = {}
         self.dataset = dataset
-        self.rows = rows
-        """Dataset row of each example in the batch (to put outputs back in file order)."""
-        self.tensors = tensors
-        self.batch_size = len(rows)
+        self.rows = torch.zeros(0, dtype=torch.long)
+        self.batch_size = 0
+        if data is not None and dataset is not None:
+            self.batch_size = len(data)
+            self.fields = dict(dataset.fields)
+            for name, field in self.fields.items():
+                setattr(self, name, field.process([getattr(x, name) for x in data], device=device))
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, dict[str, torch.Tensor]], fields: dict[str, Field],
+                     rows: torch.Tensor, dataset: Dataset | None = None) -> Batch:
+        """A batch of gathered tensors: ``tensors[name]`` holds ``data`` (and ``lengths`` ...) per field;
+        ``rows`` is each example's dataset row (to put outputs back in file order)."""
+        batch = cls.__new__(cls)
+        batch.fields, batch.dataset, batch.rows, batch.tensors = fields, dataset, rows, tensors
+        batch.batch_size = len(rows)
         for name, field in fields.items():
-            setattr(self, name, field.batch_value(tensors[name]))
+            setattr(batch, name, field.batch_value(tensors[name]))
+        return batch
+
+    @classmethod
+    def fromvars(cls, dataset: Dataset, batch_size: int, train: bool | None = None, **kwargs: Any) -> Batch:
+        """torchtext's batch from ready variables: ``Batch.fromvars(dataset, 32, text=tensor, ...)``."""
+        batch = cls()
+        batch.batch_size, batch.dataset, batch.fields = batch_size, dataset, dict(dataset.fields)
+        for name, value in kwargs.items():
+            setattr(batch, name, value)
+        return batch
 
     def __getattr__(self, name: str) -> Any:
         # only reached for names that are not set: say which fields the batch has
@@ -212,16 +265,17 @@ class Batch:
         return pack(data, self.lengths(name), batch_first=field.batch_first)
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
-        return self._with({n: {k: v.to(device, non_blocking=non_blocking) for k, v in t.items()}
-                           for n, t in self.tensors.items()})
+        return self._with({n: {k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v
+                               for k, v in t.items()} for n, t in self.tensors.items()})
 
     def pin_memory(self) -> Batch:
         """A copy in page-locked memory, so ``to(cuda, non_blocking=True)`` overlaps with compute."""
-        return self._with({n: {k: v.pin_memory() for k, v in t.items()} for n, t in self.tensors.items()})
+        return self._with({n: {k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in t.items()}
+                           for n, t in self.tensors.items()})
 
     def _with(self, tensors: dict[str, dict[str, torch.Tensor]]) -> Batch:
         """The same batch over other tensors (moved or pinned), extra attributes such as seq_len kept."""
-        batch = type(self)(tensors, self.fields, self.rows, self.dataset)
+        batch = type(self).from_tensors(tensors, self.fields, self.rows, self.dataset)
         for name, value in vars(self).items():
             if name not in vars(batch) and name not in self.fields:
                 setattr(batch, name, value)
@@ -231,7 +285,8 @@ class Batch:
         return self.batch_size
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{n}: {tuple(t['data'].shape)}" for n, t in self.tensors.items())
+        shapes = ", ".join(f"{n}: {tuple(getattr(t['data'], 'shape', (len(t['data']),)))}"
+                           for n, t in self.tensors.items())
         return f"Batch(size={self.batch_size}, {shapes})"
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import datasets as hf
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from nlprnn.data.columns import Encoded, IdColumn, list_lengths
+from nlprnn.data.columns import Encoded, IdColumn, list_lengths, list_offsets
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field
 from nlprnn.data.issues import RowIssue
@@ -24,13 +25,8 @@ from nlprnn.data.readers import (
     ReadResult,
     RowProblem,
     _check_on_error,
-    decode_lines,
-    read_conll,
-    read_delimited,
-    read_jsonl,
-    read_tsv,
 )
-from nlprnn.errors import ConfigError, DataError
+from nlprnn.errors import ConfigError, DataError, VocabError
 from nlprnn.tokenizers import TokenizeReport
 
 LINE = "__line__"
@@ -41,11 +37,28 @@ FieldSpec = Sequence[FieldTarget] | Mapping[str, FieldTarget]
 class Dataset:
     """Rows of processed fields. ``dataset.fields`` maps names to fields; ``len``, indexing and
     iteration give Examples; ``split`` makes seeded (optionally stratified) splits.
+
+    Built by the readers (``from_read``, the file datasets) from a pyarrow Table of processed columns,
+    or as torchtext's ``Dataset(examples, fields, filter_pred)`` from Example objects.
     """
 
-    def __init__(self, table: pa.Table, fields: Mapping[str, Field], path: str | None = None,
-                 skipped: Sequence[RowProblem] = (), reports: Mapping[str, TokenizeReport] | None = None,
-                 token_lines: bool = False) -> None:
+    table: pa.Table
+    fields: dict[str, Field]
+
+    def __init__(self, examples: pa.Table | Sequence[Example], fields: Mapping[str, Field] | Sequence[Any],
+                 path: str | None = None, skipped: Sequence[RowProblem] = (),
+                 reports: Mapping[str, TokenizeReport] | None = None, token_lines: bool = False,
+                 filter_pred: Callable[[Example], bool] | None = None) -> None:
+        kept: list[Example] | None = None
+        if isinstance(examples, pa.Table):
+            table: pa.Table = examples
+            if filter_pred is not None:
+                built = Dataset(table, fields, path, skipped, reports, token_lines).filter(filter_pred)
+                table, fields = built.table, built.fields
+        else:  # torchtext's Dataset(examples, fields, filter_pred)
+            kept = [ex for ex in examples if filter_pred is None or filter_pred(ex)]
+            fields = dict(_named_fields(fields))
+            table = pa.table({name: _column([getattr(ex, name) for ex in kept]) for name in fields})
         if LINE not in table.column_names:
             table = table.append_column(LINE, pa.array(np.arange(1, table.num_rows + 1), type=pa.int64()))
         missing = [name for name in fields if name not in table.column_names]
@@ -59,7 +72,7 @@ class Dataset:
         self.token_lines = token_lines
         """Each token of a row stands on its own line (CoNLL), so errors can name a token's line."""
         self._ids: dict[str, tuple[tuple[int, int], IdColumn]] = {}
-        self._examples: list[Example] | None = None
+        self._examples: list[Example] | None = kept
         self._encoded: dict[str, Encoded] = {}
 
     # -- building -------------------------------------------------------------------------------
@@ -180,12 +193,37 @@ class Dataset:
         return np.ones(len(self), dtype=np.int64)
 
     @classmethod
-    def splits(cls, path: str | Path | None = None, train: str | None = None, validation: str | None = None,
-               test: str | None = None, **kwargs: Any) -> tuple[Dataset, ...]:
+    def splits(cls, path: str | Path | None = None, root: str = ".data", train: str | None = None,
+               validation: str | None = None, test: str | None = None, **kwargs: Any) -> tuple[Dataset, ...]:
         """Datasets for the train/validation/test files that are given, in that order (torchtext's
-        ``splits``); ``path`` is their folder, ``kwargs`` go to the constructor."""
-        root = Path(path) if path is not None else Path(".")
-        return tuple(cls(root / name, **kwargs) for name in (train, validation, test) if name is not None)
+        ``splits``); ``path`` is their folder (torchtext downloaded into ``root`` when it was None; here
+        ``root`` is then the folder), ``kwargs`` go to the constructor."""
+        folder = Path(path) if path is not None else Path(root if root != ".data" else ".")
+        return tuple(cls(folder / name, **kwargs) for name in (train, validation, test) if name is not None)
+
+    # -- filtering ------------------------------------------------------------------------------
+    def filter(self, predicate: Callable[[Example], bool]) -> Dataset:
+        """The rows whose Example ``predicate`` accepts (torchtext's ``filter_pred``)."""
+        keep = [row for row, example in enumerate(self.examples) if predicate(example)]
+        kept = self.take(np.asarray(keep, dtype=np.int64))
+        kept.skipped, kept.reports = list(self.skipped), dict(self.reports)
+        return kept
+
+    def filter_examples(self, field_names: Sequence[str]) -> None:
+        """Drop, in place, the tokens of these fields that their vocab does not hold (torchtext's)."""
+        columns = {}
+        for name in field_names:
+            vocab = self.fields[name].vocab
+            if vocab is None:
+                raise VocabError(f"field {name!r} has no vocab yet; build it before filter_examples")
+            flat, offsets = list_offsets(self.table.column(name))
+            known = pc.is_in(flat, value_set=pa.array(vocab.itos, type=pa.string())).to_numpy(zero_copy_only=False)
+            before = np.concatenate([[0], np.cumsum(known)])
+            columns[name] = pa.ListArray.from_arrays(pa.array(before[offsets].astype(np.int32)),
+                                                     flat.filter(pa.array(known)))
+        for name, column in columns.items():
+            self.table = self.table.set_column(self.table.column_names.index(name), name, column)
+        self._ids, self._encoded, self._examples = {}, {}, None
 
     # -- splitting ------------------------------------------------------------------------------
     def take(self, rows: np.ndarray) -> Dataset:
@@ -301,94 +339,19 @@ def _targets(target: Any) -> list[tuple[str, Field]]:
     return [pair for pair in target if pair is not None and pair[1] is not None]
 
 
-def _field_map(fields: FieldSpec, columns: Sequence[str]) -> dict[str, FieldTarget]:
-    """torchtext's ``fields``: a list in column order, or a dict keyed by column (header) name."""
-    if isinstance(fields, Mapping):
-        return dict(fields)
-    if len(fields) != len(columns):
-        raise ConfigError(f"fields lists {len(fields)} columns but the file has {len(columns)} ({', '.join(columns)}); "
-                          "give one (name, field) or None per column")
-    return dict(zip(columns, fields))
+def _named_fields(fields: Mapping[str, Any] | Sequence[Any]) -> list[tuple[str, Field]]:
+    """torchtext's fields of a Dataset: (name, field) pairs (or None), names and fields possibly tuples."""
+    pairs = fields.items() if isinstance(fields, Mapping) else [f for f in fields if f is not None]
+    out: list[tuple[str, Field]] = []
+    for name, field in pairs:
+        if field is None:
+            continue
+        out += list(zip(name, field)) if isinstance(name, tuple) else [(name, field)]
+    return out
 
 
-class TabularDataset(Dataset):
-    """A TSV, CSV or JSON-lines file, as in torchtext.
-
-    ``fields``: for tsv/csv a list of ``(name, field)`` or None per column, or a dict from header
-    column name to ``(name, field)``; for json a dict from key to ``(name, field)``. TSV is literal
-    (quotes are text); csv applies CSV quoting. ``on_error="skip"`` skips bad rows and lists them in
-    ``dataset.skipped``; the default raises on the first, naming file and line.
-    """
-
-    def __init__(self, path: str | Path, format: str, fields: FieldSpec, skip_header: bool = False,
-                 on_error: str = "raise", progress: bool = False) -> None:
-        format = format.lower()
-        if format == "jsonl":
-            format = "json"
-        if format not in ("tsv", "csv", "json"):
-            raise ConfigError(f"format must be 'tsv', 'csv' or 'json', not {format!r}")
-        if format == "json":
-            if not isinstance(fields, Mapping):
-                raise ConfigError("for format='json', fields is a dict {key: (name, field)}")
-            read = read_jsonl(path, list(fields), on_error=on_error)
-            mapping = dict(fields)
-        else:
-            by_name = isinstance(fields, Mapping)
-            if by_name and not skip_header:
-                raise ConfigError("fields given as a dict need the header: pass skip_header=True")
-            names = None if by_name else [f"column{i}" for i in range(len(fields))]
-            if format == "tsv":
-                read = read_tsv(path, skip_header=skip_header, columns=names, on_error=on_error)
-            else:
-                read = read_delimited(path, "csv", columns=names, skip_header=skip_header, on_error=on_error)
-            mapping = _field_map(fields, read.column_names)
-        built = Dataset.from_read(read, mapping, on_error=on_error, progress=progress)
-        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
-                         token_lines=built.token_lines)
-
-
-
-class SequenceTaggingDataset(Dataset):
-    """A CoNLL column file: one token a line, blank lines between sentences, ``-DOCSTART-`` skipped.
-
-    ``fields``: one ``(name, field)`` or None per column, e.g.
-    ``[("words", WORD), None, ("tags", TagField())]`` for ``token POS tag``.
-    """
-
-    def __init__(self, path: str | Path, fields: Sequence[tuple[str, Field] | None], separator: str | None = None,
-                 on_error: str = "raise", progress: bool = False) -> None:
-        names = [f"column{i}" for i in range(len(fields))]
-        read = read_conll(path, columns=names, separator=separator, on_error=on_error)
-        built = Dataset.from_read(read, _field_map(fields, names), on_error=on_error, progress=progress)
-        super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
-                         token_lines=built.token_lines)
-
-
-
-class LanguageModelingDataset(Dataset):
-    """A text file for language modeling, as one stream of tokens (the rows are the file's lines).
-
-    With ``newline_eos`` each line's tokens end with ``<eos>``, as in torchtext and Zaremba et al.'s
-    PTB setup. With ``char_stream`` the text is taken character by character, newlines included,
-    and the field's tokenizer is not used.
-    """
-
-    def __init__(self, path: str | Path, text_field: Field, newline_eos: bool = True, char_stream: bool = False,
-                 on_error: str = "raise", progress: bool = False, eos_token: str = "<eos>") -> None:
-        lines, problems = decode_lines(path, on_error)
-        bad = {p.line for p in problems}
-        numbers = np.asarray([n for n in range(1, len(lines) + 1) if n not in bad], dtype=np.int64)
-        texts = [lines[n - 1] for n in numbers]
-        if char_stream:
-            tokens = pa.array([list(text) + ["\n"] for text in texts], type=pa.list_(pa.string()))
-            report = None
-        else:
-            tokens, report = text_field.preprocess_column(pa.array(texts, type=pa.string()), progress=progress)
-            if newline_eos:
-                tokens = pa.array([row + [eos_token] for row in tokens.to_pylist()], type=pa.list_(pa.string()))
-        if len(tokens) == 0 or list_lengths(tokens).sum() == 0:
-            raise DataError(path, None, "the file holds no text.", "give a non-empty text file.")
-        table = pa.table({"text": tokens, LINE: pa.array(numbers)})
-        super().__init__(table, {"text": text_field}, path=str(path), skipped=problems,
-                         reports={"text": report} if report is not None else None)
-
+def _column(values: list[Any]) -> pa.Array:
+    """Examples' processed values as an Arrow column (token lists or strings)."""
+    if values and all(isinstance(v, list) for v in values):
+        return pa.array(values, type=pa.list_(pa.string()))
+    return pa.array(values)

@@ -7,6 +7,7 @@ batches of the current epoch already yielded), so the Trainer resumes any of the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Iterator as TypingIterator
 from typing import Any
@@ -18,6 +19,7 @@ from torch.utils.data import DataLoader
 from nlprnn.data.batching import ROWS, Batch, BucketSampler, _Gather, _identity, resolve_device
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
+from nlprnn.data.sort_keys import sort_key_values
 from nlprnn.errors import ConfigError
 
 
@@ -27,7 +29,10 @@ class Iterator:
     Args:
         dataset: the Dataset.
         batch_size: rows per batch (or use ``max_tokens`` for a token budget per batch).
-        sort_key: function of an Example giving its length; default: the first text field's length.
+        sort_key: function of an Example giving its sort key (e.g. ``lambda x: len(x.text)``); default:
+            the first text field's length. Keys the columns can give at once (a field's length,
+            ``interleave_keys`` of two lengths) are recognised by probing and never call the function
+            per row (see ``sort_keys.py``).
         device: where batches go (default: CUDA if available, else CPU); pinned memory and
             non-blocking copies on CUDA.
         train: training iterator (shuffled, and bucketed for BucketIterator) or not.
@@ -35,6 +40,8 @@ class Iterator:
         shuffle, sort: override what ``train`` implies; ``sort`` sorts the whole dataset by length.
         sort_within_batch: accepted for torchtext compatibility; bucketed batches are always sorted
             longest first.
+        batch_size_fn: torchtext's ``batch_size_fn(example, rows_in_batch, size_so_far)``: a batch ends
+            when the size it returns reaches ``batch_size`` (called per row; ``max_tokens`` is the fast way).
         seed: seeds shuffling (with the epoch); state_dict/load_state_dict resume mid-epoch.
         num_workers: DataLoader worker processes.
         rank, world_size: split batches across distributed ranks.
@@ -48,8 +55,6 @@ class Iterator:
                  sort_within_batch: bool | None = None, max_tokens: int | None = None, pool_size: int = 100,
                  seed: int = 0, num_workers: int = 0, rank: int = 0, world_size: int = 1,
                  drop_last: bool = False) -> None:
-        if batch_size_fn is not None:
-            raise ConfigError("batch_size_fn is not supported; pass max_tokens=N for batches of at most N tokens")
         self.dataset = dataset
         self.batch_size = batch_size
         self.device = resolve_device(device)
@@ -59,14 +64,23 @@ class Iterator:
         self.sort = (not train) if sort is None else sort
         self.sort_within_batch = sort_within_batch
         self.num_workers = num_workers
+        self.sort_key_source = "the first text field's length"
         if sort_key is not None:
-            lengths = np.asarray([sort_key(example) for example in dataset], dtype=np.int64)
+            lengths, self.sort_key_source = sort_key_values(dataset, sort_key)
         else:
             lengths = dataset.sort_key_lengths()
+        size_fn = None
+        if batch_size_fn is not None:
+            examples = dataset.examples
+
+            def size_fn(row: int, count: int, size: int) -> int:
+                return batch_size_fn(examples[row], count, size)
+
         bucket = self.bucket_default if self.shuffle else (self.sort or self.bucket_default)
         self.sampler = BucketSampler(lengths, batch_size=batch_size, max_tokens=max_tokens, shuffle=self.shuffle,
                                      bucket=bucket and (self.shuffle or self.sort), pool_size=pool_size,
-                                     drop_last=drop_last, seed=seed, rank=rank, world_size=world_size)
+                                     drop_last=drop_last, seed=seed, rank=rank, world_size=world_size,
+                                     size_fn=size_fn)
 
     @property
     def epoch(self) -> int:
@@ -95,7 +109,7 @@ class Iterator:
             loader = self._loader()
             for item in loader:
                 rows = item.pop(ROWS)
-                batch = Batch(item, self.dataset.fields, rows, self.dataset)
+                batch = Batch.from_tensors(item, self.dataset.fields, rows, self.dataset)
                 if self.device.type != "cpu":
                     if self.num_workers == 0 and self.device.type == "cuda":
                         batch = batch.pin_memory()
@@ -163,7 +177,12 @@ class BPTTIterator:
 
     def __init__(self, dataset: Dataset, batch_size: int, bptt_len: int, device: torch.device | str | int | None = None,
                  batch_first: bool = False, train: bool = True, repeat: bool = False, random_bptt: bool = False,
-                 seed: int = 0, field: str = "text", rank: int = 0, world_size: int = 1) -> None:
+                 seed: int = 0, field: str = "text", rank: int = 0, world_size: int = 1,
+                 sort_key: Callable[[Any], Any] | None = None, batch_size_fn: Callable[..., int] | None = None,
+                 shuffle: bool | None = None, sort: bool | None = None, sort_within_batch: bool | None = None) -> None:
+        no_effect("BPTTIterator", "it reads the text in order as batch_size parallel streams; random_bptt=True "
+                  "varies the window length", sort_key=sort_key, batch_size_fn=batch_size_fn, shuffle=shuffle,
+                  sort=sort, sort_within_batch=sort_within_batch)
         if bptt_len < 1:
             raise ConfigError(f"bptt_len must be at least 1, got {bptt_len}")
         self.dataset = dataset
@@ -219,8 +238,9 @@ class BPTTIterator:
                 if not self.batch_first:
                     text, target = text.t().contiguous(), target.t().contiguous()
                 lengths = torch.full((self.batch_size,), length, dtype=torch.long)
-                batch: Batch = _LMBatch({"text": {"data": text, "lengths": lengths},
-                                         "target": {"data": target, "lengths": lengths}}, fields, rows, self.dataset)
+                batch: Batch = _LMBatch.from_tensors({"text": {"data": text, "lengths": lengths},
+                                                      "target": {"data": target, "lengths": lengths}}, fields, rows,
+                                                     self.dataset)
                 batch.seq_len = length  # type: ignore[attr-defined]
                 if self.device.type != "cpu":
                     batch = batch.to(self.device, non_blocking=True)
@@ -239,16 +259,24 @@ class BPTTIterator:
         self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
 
 
+def no_effect(owner: str, why: str, **given: Any) -> None:
+    """A DeprecationWarning for each torchtext keyword that was given but means nothing here, saying why."""
+    for name, value in given.items():
+        if value is not None:
+            warnings.warn(f"{owner}({name}=...) has no effect in nlprnn: {why}", DeprecationWarning, stacklevel=3)
+
+
 class _LMBatch(Batch):
     """A BPTT batch: ``text`` and ``target`` are plain tensors whatever the field's include_lengths."""
 
     seq_len: int
 
-    def __init__(self, tensors: dict[str, dict[str, torch.Tensor]], fields: dict[str, Field], rows: torch.Tensor,
-                 dataset: Dataset | None = None) -> None:
-        super().__init__(tensors, fields, rows, dataset)
-        self.text = tensors["text"]["data"]
-        self.target = tensors["target"]["data"]
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, dict[str, torch.Tensor]], fields: dict[str, Field],
+                     rows: torch.Tensor, dataset: Dataset | None = None) -> Batch:
+        batch = super().from_tensors(tensors, fields, rows, dataset)
+        batch.text, batch.target = tensors["text"]["data"], tensors["target"]["data"]  # type: ignore[attr-defined]
+        return batch
 
 
 class WindowIterator:

@@ -29,12 +29,24 @@ class NestedField(Field):
 
     def __init__(self, nesting_field: Field, tokenize: Any = "whitespace", include_lengths: bool = False,
                  batch_first: bool = True, pad_token: str | None = "<pad>", unk_token: str | None = "<unk>",
-                 lower: bool = False, dtype: torch.dtype = torch.long, fix_length: int | None = None) -> None:
+                 lower: bool = False, dtype: torch.dtype = torch.long, fix_length: int | None = None,
+                 use_vocab: bool = True, init_token: str | None = None, eos_token: str | None = None,
+                 preprocessing: Any = None, postprocessing: Any = None, tokenizer_language: str | None = None,
+                 pad_first: bool = False, truncate_first: bool = False) -> None:
         if nesting_field.init_token is not None or nesting_field.eos_token is not None:
             raise ConfigError("NestedField does not support init/eos tokens on the nesting field",
                               key="nesting_field")
+        unsupported = {"use_vocab": not use_vocab, "init_token": init_token is not None,
+                       "eos_token": eos_token is not None, "postprocessing": postprocessing is not None,
+                       "pad_first": pad_first, "truncate_first": truncate_first}
+        for name, given in unsupported.items():
+            if given:
+                raise ConfigError(f"NestedField({name}=...) is torchtext's but not supported here: characters are "
+                                  "padded on the right with a vocab; add sentence markers as words in the text",
+                                  key=name)
         super().__init__(tokenize=tokenize, include_lengths=include_lengths, batch_first=batch_first,
-                         pad_token=pad_token, unk_token=unk_token, lower=lower, dtype=dtype)
+                         pad_token=pad_token, unk_token=unk_token, lower=lower, dtype=dtype,
+                         preprocessing=preprocessing, tokenizer_language=tokenizer_language)
         self.nesting_field = nesting_field
         self.char_fix_length = fix_length
         nesting_field.pad_token = nesting_field.pad_token or pad_token

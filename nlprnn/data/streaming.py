@@ -48,6 +48,7 @@ class StreamResult:
     tokenized_now: int = 0
     from_cache: int = 0
     time_bound_fallbacks: int = 0
+    runs_shortened: int = 0
     analyzer_failures: int = 0
     chunks: int = 0
     reported: bool = False  # the tokenizer keeps a report (analyzers with a cache and a time bound)
@@ -176,6 +177,7 @@ def _add_report(result: StreamResult, reports: Any) -> None:
             result.tokenized_now += report.computed
             result.from_cache += report.cached
             result.time_bound_fallbacks += len(report.timed_out)
+            result.runs_shortened += len(report.shortened)
             result.analyzer_failures += len(report.failed)
 
 

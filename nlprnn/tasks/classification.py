@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlprnn.config import Device, Fraction, OneOf, OnError, PositiveInt, Probability, Range
-from nlprnn.data.dataset import Dataset, TabularDataset
+from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
+from nlprnn.data.file_datasets import TabularDataset
 from nlprnn.data.iterators import BucketIterator
 from nlprnn.data.label_field import LabelField
 from nlprnn.data.readers import read_delimited, read_jsonl, read_tsv

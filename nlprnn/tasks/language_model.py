@@ -17,8 +17,9 @@ import torch
 from torch import nn
 
 from nlprnn.config import Device, Fraction, OneOf, PositiveInt, Probability
-from nlprnn.data.dataset import Dataset, LanguageModelingDataset
+from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
+from nlprnn.data.file_datasets import LanguageModelingDataset
 from nlprnn.data.iterators import BPTTIterator
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.generation import generate

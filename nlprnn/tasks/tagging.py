@@ -14,8 +14,9 @@ from torch import nn
 
 from nlprnn.config import Device, OnError, PositiveInt, Probability, Range
 from nlprnn.data.batching import Batch
-from nlprnn.data.dataset import Dataset, SequenceTaggingDataset
+from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
+from nlprnn.data.file_datasets import SequenceTaggingDataset
 from nlprnn.data.iterators import BucketIterator
 from nlprnn.data.nested_field import NestedField
 from nlprnn.data.readers import conll_width

@@ -17,16 +17,19 @@ from nlprnn.tokenizers.korean import (
     OktTokenizer,
     shorten_repeats,
 )
+from nlprnn.tokenizers.mecab import MecabTokenizer
 from nlprnn.tokenizers.pool import check_java
-from nlprnn.tokenizers.simple import CharTokenizer, WhitespaceTokenizer
+from nlprnn.tokenizers.simple import BasicEnglishTokenizer, CharTokenizer, WhitespaceTokenizer
 
 __all__ = [
+    "BasicEnglishTokenizer",
     "CallableTokenizer",
     "CharTokenizer",
     "KiwiTokenizer",
     "KkmaTokenizer",
     "KomoranTokenizer",
     "KonlpyTokenizer",
+    "MecabTokenizer",
     "OktTokenizer",
     "TokenCache",
     "TokenizeReport",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -27,6 +28,8 @@ class TokenizeReport:
     """Row indices whose text hit the per-text time bound (see the tokenizer's fallback)."""
     failed: list[int] = field(default_factory=list)
     """Row indices where the analyzer raised; those rows fell back to whitespace tokens."""
+    shortened: list[int] = field(default_factory=list)
+    """Row indices whose text had long runs of a repeated unit shortened before analysis."""
 
     @property
     def rows_per_second(self) -> float:
@@ -44,6 +47,9 @@ class Tokenizer:
     version: ClassVar[str] = "1"
     #: options that change the tokens produced, and so belong to the cache key.
     output_options: ClassVar[tuple[str, ...]] = ()
+    #: lowercasing the text before tokenizing gives the same tokens as lowercasing them after (a split on
+    #: whitespace), so a Field with ``lower=True`` may lowercase 150k texts instead of a million tokens.
+    lowercase_commutes: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -123,8 +129,20 @@ def available_tokenizers() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_tokenizer(spec: str | dict[str, Any] | Tokenizer | Callable[[str], list[str]], **options: Any) -> Tokenizer:
-    """Build a tokenizer from a name (``"kkma"``), a spec dict, a Tokenizer, or a plain function."""
+def get_tokenizer(tokenizer: str | dict[str, Any] | Tokenizer | Callable[[str], list[str]] | None = "whitespace",
+                  language: str | None = None, **options: Any) -> Tokenizer:
+    """Build a tokenizer from a name (``"kkma"``), a spec dict, a Tokenizer, or a plain function.
+
+    torchtext's call works too: ``get_tokenizer(None)`` and ``get_tokenizer(str.split)`` are the
+    whitespace tokenizer (saveable, and vectorized over a column); ``language`` (spaCy's) is accepted
+    with a DeprecationWarning.
+    """
+    if language is not None:
+        warnings.warn("get_tokenizer(language=...) has no effect in nlprnn (no spaCy models here); name the "
+                      "tokenizer, e.g. 'kkma', 'mecab', 'basic_english'", DeprecationWarning, stacklevel=2)
+    spec = tokenizer
+    if spec is None or spec is str.split:  # torchtext's default split, the same as ours
+        spec = "whitespace"
     if isinstance(spec, Tokenizer):
         return spec
     if isinstance(spec, dict):
@@ -140,7 +158,8 @@ def get_tokenizer(spec: str | dict[str, Any] | Tokenizer | Callable[[str], list[
             )
         if spec not in _REGISTRY:
             raise ConfigError(
-                f"unknown tokenizer {spec!r}; choose one of {', '.join(available_tokenizers())}"
+                f"unknown tokenizer {spec!r}; choose one of {', '.join(available_tokenizers())}",
+                key="tokenize", value=spec, allowed=available_tokenizers()
             )
         return _REGISTRY[spec](**options)
     if callable(spec):

@@ -21,6 +21,8 @@ STATUS_OK = 0
 STATUS_TIMED_OUT = 1
 """The text hit the time bound; its tokens are the fallback's."""
 STATUS_FAILED = 2
+STATUS_SHORTENED = 3
+"""Analyzed after long runs of a repeated unit were shortened (see ``korean.shorten_runs``)."""
 """The analyzer raised on the text; its tokens are whitespace tokens."""
 
 

@@ -3,12 +3,20 @@
 The KoNLPy analyzers run in child processes (see ``pool.py``): parallel over all cores, bounded in
 time per text, and cached on disk (see ``cache.py``).
 
-Time bound and fallback: a text whose analysis takes longer than ``timeout`` seconds (default 10;
-Kkma's time grows exponentially with runs of one repeated jamo or syllable, e.g. ``ㅇ`` x 30) is
-analyzed again with every run of a repeated unit of 1-3 characters shortened to two repeats
-(``ㅋㅋㅋㅋㅋ`` -> ``ㅋㅋ``); if that too overruns, or the analyzer raises, the text gets whitespace
-tokens. Such rows are counted in the report (``timed_out``/``failed``) and cached with their
-fallback tokens, so a later run does not pay for them again.
+Repeated runs, answered up front: Kkma's time grows exponentially with the length of a run of one
+repeated unit (measured warm: ``ㅇ`` x 8 0.07 s, x 10 0.33 s, x 14 1.9 s, x 30 minutes; ``황시욬`` x 5
+1.5 s). Before a text reaches the analyzer, every run of a 1-3 character unit repeated 3 or more times
+that is longer than ``max_run`` characters (default 8) is cut to as many repeats as fit in ``max_run``
+(at least two): ``ㅇ`` x 40 -> ``ㅇ`` x 8, ``황시욬`` x 10 -> ``황시욬`` x 2; and a space-free stretch of more
+than ``max_run + 4`` characters made of few distinct ones (a third of its length or fewer, e.g.
+``굿굿ㅁㅇ굿굿굿ㅇㄴ굿굿ㅁㅇ굿굿굿뜨``, the one NSMC review that still hit the bound) gets a space every
+``max_run`` characters. Such rows are counted in the report (``shortened``); ordinary text is not changed.
+
+Time bound and fallback, the net for triggers nobody knows yet: a text whose analysis takes longer than
+``timeout`` seconds (default 10) is analyzed again with every run of a repeated unit shortened to two
+repeats (``ㅋㅋㅋㅋㅋ`` -> ``ㅋㅋ``); if that too overruns, or the analyzer raises, the text gets
+whitespace tokens. Such rows are counted in the report (``timed_out``/``failed``). Every result is
+cached with its status, so a later run does not pay for it again.
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ from tqdm.auto import tqdm
 
 from nlprnn.errors import TokenizerUnavailableError
 from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, register_tokenizer
-from nlprnn.tokenizers.cache import STATUS_FAILED, STATUS_OK, STATUS_TIMED_OUT, TokenCache, text_key
+from nlprnn.tokenizers.cache import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SHORTENED,
+    STATUS_TIMED_OUT,
+    TokenCache,
+    text_key,
+)
 from nlprnn.tokenizers.pool import TIMED_OUT, KonlpyPool, check_java
 
 _REPEATS = re.compile(r"(.{1,3}?)\1{2,}", re.DOTALL)
@@ -33,6 +48,36 @@ _REPEATS = re.compile(r"(.{1,3}?)\1{2,}", re.DOTALL)
 def shorten_repeats(text: str) -> str:
     """Shorten every run of 3+ repeats of a 1-3 character unit to 2 repeats."""
     return _REPEATS.sub(r"\1\1", text)
+
+
+def shorten_runs(text: str, max_run: int = 8) -> str:
+    """Cut every run of 3+ repeats of a 1-3 character unit that is longer than ``max_run`` characters
+    to as many repeats as fit in ``max_run`` (at least two); shorter runs stay as they are."""
+
+    def cut(match: re.Match[str]) -> str:
+        run, unit = match.group(0), match.group(1)
+        if len(run) <= max_run:
+            return run
+        return unit * max(2, max_run // len(unit))
+
+    return _break_low_diversity(_REPEATS.sub(cut, text), max_run)
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def _break_low_diversity(text: str, max_run: int) -> str:
+    """A space-free stretch longer than ``max_run + 4`` characters drawn from few distinct characters (at
+    most a third of its length: a repetition in disguise, such as ``굿굿ㅁㅇ굿굿굿ㅇㄴ굿굿ㅁㅇ굿굿굿뜨``) gets a
+    space every ``max_run`` characters; ordinary words are varied and stay as they are."""
+
+    def split(match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        if len(chunk) <= max_run + 4 or len(set(chunk)) > len(chunk) // 3:
+            return chunk
+        return " ".join(chunk[i:i + max_run] for i in range(0, len(chunk), max_run))
+
+    return _CHUNK.sub(split, text)
 
 
 def cpu_count() -> int:
@@ -45,27 +90,31 @@ def cpu_count() -> int:
 class KonlpyTokenizer(Tokenizer):
     """Shared machinery of the KoNLPy analyzers; see the module docstring for bound and fallback.
 
-    Options: ``pos`` (tokens as ``morpheme/TAG``), ``timeout`` (seconds per text), ``workers``
-    (processes for a corpus; default all cores), ``cache`` (on-disk cache; default on),
-    ``cache_dir`` (default ``~/.cache/nlprnn`` or ``$NLPRNN_CACHE``).
+    Options: ``pos`` (tokens as ``morpheme/TAG``), ``max_run`` (longest run of a repeated unit passed
+    to the analyzer, in characters), ``timeout`` (seconds per text), ``workers`` (processes for a
+    corpus; default all cores), ``cache`` (on-disk cache; default on), ``cache_dir`` (default
+    ``~/.cache/nlprnn`` or ``$NLPRNN_CACHE``).
     """
 
-    output_options = ("pos",)
-    version = "1"
+    output_options = ("pos", "max_run")
+    version = "3"  # 2: long repeated runs shortened before analysis; 3: and low-diversity stretches broken
     #: rows each worker should have before another worker (another JVM start) pays off.
     ROWS_PER_WORKER: ClassVar[int] = 200
 
     def __init__(
         self,
         pos: bool = False,
+        max_run: int = 8,
         timeout: float = 10.0,
         workers: int | None = None,
         cache: bool = True,
         cache_dir: str | None = None,
         **options: Any,
     ) -> None:
-        super().__init__(pos=pos, timeout=timeout, workers=workers, cache=cache, cache_dir=cache_dir, **options)
+        super().__init__(pos=pos, max_run=max_run, timeout=timeout, workers=workers, cache=cache,
+                         cache_dir=cache_dir, **options)
         self.pos = pos
+        self.max_run = max_run
         self.timeout = timeout
         self.workers = workers or cpu_count()
         self.use_cache = cache
@@ -76,7 +125,7 @@ class KonlpyTokenizer(Tokenizer):
 
     def spec(self) -> dict[str, Any]:
         # runtime knobs that do not change tokens are left out, so specs compare by meaning
-        return {"name": self.name, "options": {"pos": self.pos, "timeout": self.timeout}}
+        return {"name": self.name, "options": {"pos": self.pos, "max_run": self.max_run, "timeout": self.timeout}}
 
     @property
     def pool(self) -> KonlpyPool:
@@ -118,13 +167,17 @@ class KonlpyTokenizer(Tokenizer):
                 report.timed_out.append(row)
             elif status == STATUS_FAILED:
                 report.failed.append(row)
+            elif status == STATUS_SHORTENED:
+                report.shortened.append(row)
         report.seconds = time.perf_counter() - start_time
         return [known[key][0] for key in keys], report
 
     def _analyze(self, todo: dict[bytes, str], progress: bool) -> dict[bytes, tuple[list[str], int]]:
         """Run the pool over distinct texts, with the fallback; results go to the cache as they come."""
         keys = list(todo)
-        texts = list(todo.values())
+        originals = list(todo.values())
+        texts = [shorten_runs(text, self.max_run) for text in originals]
+        was_cut = [a != b for a, b in zip(originals, texts)]
         results: dict[bytes, tuple[list[str], int]] = {}
         overran: list[int] = []
         pending: list[tuple[bytes, list[str], int]] = []
@@ -147,9 +200,9 @@ class KonlpyTokenizer(Tokenizer):
                 if answer is TIMED_OUT:
                     overran.append(i)
                 elif isinstance(answer, dict):  # the analyzer raised on this text
-                    keep(i, texts[i].split(), STATUS_FAILED)
+                    keep(i, originals[i].split(), STATUS_FAILED)
                 else:
-                    keep(i, answer, STATUS_OK)
+                    keep(i, answer, STATUS_SHORTENED if was_cut[i] else STATUS_OK)
                 bar.update(1)
 
         workers = max(1, min(self.workers, len(texts) // self.ROWS_PER_WORKER))
@@ -161,7 +214,7 @@ class KonlpyTokenizer(Tokenizer):
             def on_retry(j: int, answer: Any) -> None:
                 i = overran[j]
                 ok = answer is not TIMED_OUT and not isinstance(answer, dict)
-                keep(i, answer if ok else texts[i].split(), STATUS_TIMED_OUT)
+                keep(i, answer if ok else originals[i].split(), STATUS_TIMED_OUT)
 
             self.pool.run(shortened, self.timeout, on_retry, chunk_size=1, workers=1)
         if self.cache is not None:
