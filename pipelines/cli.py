@@ -173,17 +173,14 @@ def run_command(body: Callable[[], None], remedies: dict[str, str | None] | None
     except NlprnnError as error:
         print(f"error: {error.render(remedies or remedy_words())}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`... | head`): nothing left to say
+        sys.stderr.close()
+        return 1
     except OSError as error:  # e.g. an output directory that cannot be written
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     return 0
 
 
-def config_keys(task: type[Task]) -> list[str]:
-    """Every dotted config key of a task (for tests and help)."""
-    from nlprnn.config import leaf_keys
-
-    return [key for key, _, _ in leaf_keys(task.Config())]
-
-
-__all__ = ["REMEDY_FLAGS", "build_parser", "config_keys", "remedy_words", "run_command", "task_command"]
+__all__ = ["REMEDY_FLAGS", "build_parser", "remedy_words", "run_command", "task_command"]

@@ -42,9 +42,10 @@ def test_train_evaluate_predict(tmp_path, capsys):
 
 def test_resume_continues_where_the_run_stopped(tmp_path, capsys):
     straight, resumed = tmp_path / "a", tmp_path / "b"
-    assert main(["train", "--out", str(straight), "--epochs", "2", *FAST]) == 0
-    assert main(["train", "--out", str(resumed), "--epochs", "1", *FAST]) == 0
-    assert main(["train", "--out", str(resumed), "--epochs", "2", "--resume", *FAST]) == 0
+    cpu = [*FAST, "--set", "device=cpu"]  # bit-for-bit on the CPU (on CUDA: see tests/test_cuda.py)
+    assert main(["train", "--out", str(straight), "--epochs", "2", *cpu]) == 0
+    assert main(["train", "--out", str(resumed), "--epochs", "1", *cpu]) == 0
+    assert main(["train", "--out", str(resumed), "--epochs", "2", "--resume", *cpu]) == 0
     a = [json.loads(x) for x in (straight / "metrics.jsonl").read_text().splitlines()]
     b = [json.loads(x) for x in (resumed / "metrics.jsonl").read_text().splitlines()]
     assert [r["train_loss"] for r in a] == [r["train_loss"] for r in b]

@@ -32,7 +32,7 @@ TASKS = {  # small, quick runs that checkpoint every 3 steps
 def train_args(task: str, out: Path) -> list[str]:
     return [sys.executable, "-m", f"pipelines.{task}", "train", *TASKS[task], "--out", str(out),
             "--set", "model.hidden_size=16", "--set", "model.embedding_dim=16", "--set", "train.checkpoint_every=3",
-            "--no-progress"]
+            "--set", "device=cpu", "--no-progress"]  # bit for bit: the CPU (CUDA's resume: tests/test_cuda.py)
 
 
 def records(out: Path) -> list[dict]:

@@ -206,7 +206,7 @@ def test_crf_partition_and_viterbi_equal_brute_force(constrained):
         crf.start.normal_()
         crf.end.normal_()
     emissions = torch.randn(3, 4, len(TAGS))
-    lengths = torch.tensor([4, 2, 3])
+    lengths = torch.tensor([4, 1, 3])  # a one-token sentence too
     mask = torch.arange(4)[None, :] < lengths[:, None]
     log_z = crf.log_partition(emissions, mask)
     best = crf.decode(emissions, mask)

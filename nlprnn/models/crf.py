@@ -105,13 +105,15 @@ class CRF(nn.Module):
             score = torch.where(mask_t.unsqueeze(1), best + emit_t, score)
             history.append(back)
         score = score + end
-        lengths = mask.sum(1).tolist()
-        paths = []
-        for b, length in enumerate(lengths):
-            tag = int(score[b].argmax())
-            path = [tag]
-            for back in reversed(history[: length - 1]):
-                tag = int(back[b, tag])
-                path.append(tag)
-            paths.append(path[::-1])
-        return paths
+        # backtrack every sequence at once, from its own last token; one copy to the host at the end
+        lengths = mask.sum(1)  # (B,)
+        steps = emissions.shape[1]
+        tag = score.argmax(1)  # (B,) the best last tag
+        path = [tag]
+        for t in range(steps - 2, -1, -1):  # history[t] leads from step t+1 back to step t
+            previous = history[t].gather(1, tag.unsqueeze(1)).squeeze(1)
+            tag = torch.where(t + 1 < lengths, previous, tag)  # rows that end at or before t+1 keep their tag
+            path.append(tag)
+        rows = torch.stack(path[::-1], dim=1) if path else score.new_zeros((len(lengths), 0), dtype=torch.long)
+        # past a row's end its tag was carried unchanged, so its first n columns are its path
+        return [r[:n] for r, n in zip(rows.tolist(), lengths.tolist())]

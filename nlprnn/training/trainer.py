@@ -66,10 +66,22 @@ class TrainConfig:
     seed: int = 0
     amp: bool = True
     checkpoint_every: Annotated[int, Range(low=0)] = 0
+    deterministic: bool = False  # deterministic kernels (see ``use_deterministic``): exact resume on CUDA
 
     def validate(self) -> None:
         """The same checks ``build_config`` makes, for a TrainConfig built in code."""
         fill(TrainConfig(), {f.name: getattr(self, f.name) for f in fields(self)}, "train.")
+
+
+def use_deterministic() -> None:
+    """Deterministic kernels everywhere, so a resumed run equals an uninterrupted one bit for bit on CUDA as
+    on CPU. Costs speed on CUDA (cuDNN's non-deterministic algorithms are off) and a cuBLAS workspace of
+    4096 KiB x 8 (``CUBLAS_WORKSPACE_CONFIG``, which must be set before the first cuBLAS call); on CPU
+    nlprnn's kernels are deterministic already."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 def seed_everything(seed: int) -> None:
@@ -88,6 +100,8 @@ class Trainer:
                  on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
                  distributed: Distributed | None = None, carry: dict[str, Any] | None = None) -> None:
         config.validate()
+        if config.deterministic:
+            use_deterministic()
         self.distributed = distributed or Distributed(device=torch.device(device))
         self.model = model.to(device)
         # what the step function calls: the model itself, or its DistributedDataParallel wrapper
