@@ -26,7 +26,6 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 
-from nlprnn.data.columns import Encoded, IdColumn, encode, list_offsets, merge_counts, numbers
+from nlprnn.data.columns import Encoded, IdColumn, encode, list_offsets, merge_counts, numbers, token_lists
 from nlprnn.data.issues import EMPTY_TEXT, EMPTY_TOKEN, NO_TOKENS, Locate, RowIssue, nowhere
 from nlprnn.data.padding import flatten, pad_rows
 from nlprnn.data.vocab import Vocab
@@ -424,13 +423,6 @@ class Field:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "kind" and v not in (None, False))
         return f"{type(self).__name__}({args})"
-
-
-def token_lists(lists: list[list[str]]) -> pa.ListArray:
-    """Python token lists as an Arrow list column (flattened first: 2.5x faster than nested conversion)."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(list(chain.from_iterable(lists)), type=pa.string()))
 
 
 def _function_name(function: Callable[..., Any] | None) -> str | None:
