@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from nlprnn import BucketIterator, Field, LabelField, TabularDataset
 from nlprnn.models import SequenceClassifier
 from nlprnn.training import TrainConfig, Trainer
-from nlprnn.training.distributed import setup
+from nlprnn.training.distributed import cleanup, setup
 
 WORDS = ["좋다", "최고", "싫다", "별로", "영화", "배우", "정말", "너무"]
 BATCH = 8
@@ -70,6 +70,7 @@ def main(out: Path) -> None:
     trainer.fit()
     (out / f"rank{context.rank}.json").write_text(json.dumps({"losses": losses, "world": context.world_size}))
     torch.save(model.state_dict(), out / f"rank{context.rank}.pt")
+    cleanup(context)  # every rank waits, then the process group closes (no gloo thread left at exit)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from nlprnn.config import build_config
 from nlprnn.data.batching import default_device
 from nlprnn.data.field import Field
 from nlprnn.errors import BundleError, ConfigError
-from nlprnn.tasks.base import Task
+from nlprnn.tasks.base import Splits, Task
 from nlprnn.training.bundle import load_bundle, save_bundle
 from nlprnn.training.checkpoint import load_checkpoint
-from nlprnn.training.distributed import main_first, setup
+from nlprnn.training.distributed import cleanup, main_first, setup
 from nlprnn.training.plot import plot_history
 from nlprnn.training.trainer import Trainer
 
@@ -79,15 +79,24 @@ def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str,
     trainer = Trainer(model, config.train, iterator, task.loss, evaluate, out, device=device, progress=progress,
                       distributed=context, carry=task.carry)
     history = trainer.fit(resume=resume)
-    if not context.is_main:
-        return {}  # rank 0 writes the bundle and reports
+    try:
+        return _finish(task, config, fields, splits, model, history) if context.is_main else {}
+    finally:  # every rank waits here for rank 0's bundle and reports, then the process group closes
+        cleanup(context)
+
+
+def _finish(task: Task, config: Any, fields: dict[str, Field], splits: Splits, model: nn.Module,
+            history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rank 0's part after training: the best epoch's weights, the bundle, curves and ``result.json``."""
+    out = Path(config.out)
+    device = next(model.parameters()).device
     plot_history(history, out / "curves.png", list(task.curves))
     best = load_checkpoint(out / "best.pt")
     model.load_state_dict(best["model"])
     save_bundle(out / "bundle", task.name, asdict(config), fields, model.state_dict(), task.state)
-    result: dict[str, Any] = {"task": task.name, "best_epoch": best["epoch"], "valid": evaluate(model),
-                              "history": history, "skipped": splits.skipped,
-                              **task.describe(splits, fields, model)}
+    result: dict[str, Any] = {"task": task.name, "best_epoch": best["epoch"],
+                              "valid": task.evaluate(model, splits.valid, device), "history": history,
+                              "skipped": splits.skipped, **task.describe(splits, fields, model)}
     if splits.test is not None:
         result["test"] = task.evaluate(model, splits.test, device)
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")

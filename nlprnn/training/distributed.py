@@ -113,5 +113,9 @@ def barrier(context: Distributed) -> None:
 
 
 def cleanup(context: Distributed) -> None:
+    """Wait for every rank, then shut the process group down. Without this a rank that finishes first
+    (ranks other than 0 skip the bundle and the reports) exited with gloo's threads still running, and now
+    and then aborted ("terminate called without an active exception")."""
     if context.enabled and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
