@@ -9,6 +9,7 @@ on_error='skip'"); a command words the same key as its own flag ("pass --on-erro
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,11 @@ class TrainingError(NlprnnError, ArithmeticError):
     """Training cannot go on (the loss became infinite or NaN); says what to change."""
 
     code = "training"
+
+
+def no_effect(owner: str, why: str, **given: Any) -> None:
+    """A DeprecationWarning for each torchtext keyword that was given (not None) but means nothing here,
+    saying why and what to use; the caller's caller is named as the place."""
+    for name, value in given.items():
+        if value is not None:
+            warnings.warn(f"{owner}({name}=...) has no effect in nlprnn: {why}", DeprecationWarning, stacklevel=3)

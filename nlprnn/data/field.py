@@ -23,7 +23,6 @@ The phases, in the order a dataset's column goes through them:
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -37,7 +36,7 @@ from nlprnn.data.columns import Encoded, IdColumn, encode, list_offsets, merge_c
 from nlprnn.data.issues import EMPTY_TEXT, EMPTY_TOKEN, NO_TOKENS, Locate, RowIssue, nowhere
 from nlprnn.data.padding import flatten, pad_rows
 from nlprnn.data.vocab import Vocab
-from nlprnn.errors import ConfigError, DataError, VocabError
+from nlprnn.errors import ConfigError, DataError, VocabError, no_effect
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
 
 LIST_OF_STRINGS = pa.list_(pa.string())
@@ -94,9 +93,8 @@ class Field:
         max_token_chars: int | None = None,
         tokenizer_language: str | None = None,
     ) -> None:
-        if tokenizer_language is not None:  # torchtext passed it to spaCy
-            warnings.warn("Field(tokenizer_language=...) has no effect in nlprnn: name the tokenizer itself, e.g. "
-                          "tokenize='kkma', 'mecab' or 'basic_english'", DeprecationWarning, stacklevel=2)
+        no_effect("Field", "torchtext passed it to spaCy; name the tokenizer itself, e.g. tokenize='kkma', 'mecab' "
+                  "or 'basic_english'", tokenizer_language=tokenizer_language)
         for name, limit in (("max_length", max_length), ("max_token_chars", max_token_chars)):
             if limit is not None and limit < 1:
                 raise ConfigError(f"{name} must be at least 1, got {limit}", key=name, value=limit)
@@ -261,9 +259,7 @@ class Field:
         ``vectors`` is the path of a word2vec/fastText text file to load into ``vocab.vectors``
         (torchtext's ``vectors_cache`` download folder has no use here: accepted with a warning).
         """
-        if vectors_cache is not None:
-            warnings.warn("build_vocab(vectors_cache=...) has no effect in nlprnn: vectors are read from the local "
-                          "file given as vectors=", DeprecationWarning, stacklevel=2)
+        no_effect("build_vocab", "vectors are read from the local file given as vectors=", vectors_cache=vectors_cache)
         if not specials_first:
             raise ConfigError("build_vocab(specials_first=False) is not supported: nlprnn keeps the specials first "
                               "(ids 0, 1, ...)", key="specials_first", value=False)

@@ -3,7 +3,6 @@ SequenceTaggingDataset (CoNLL columns) and LanguageModelingDataset (a text as on
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from nlprnn.data.dataset import LINE, Dataset, FieldSpec, FieldTarget
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field
 from nlprnn.data.readers import decode_lines, read_conll, read_delimited, read_jsonl, read_tsv
-from nlprnn.errors import ConfigError, DataError
+from nlprnn.errors import ConfigError, DataError, no_effect
 
 
 def check_encoding(path: str | Path, encoding: str) -> None:
@@ -49,9 +48,8 @@ class TabularDataset(Dataset):
     def __init__(self, path: str | Path, format: str, fields: FieldSpec, skip_header: bool = False,
                  csv_reader_params: Mapping[str, Any] | None = None, on_error: str = "raise", progress: bool = False,
                  filter_pred: Callable[[Example], bool] | None = None) -> None:
-        if csv_reader_params:
-            warnings.warn("TabularDataset(csv_reader_params=...) has no effect in nlprnn: TSV is read literally (tabs "
-                          "and newlines only) and CSV with the csv module's quoting", DeprecationWarning, stacklevel=2)
+        no_effect("TabularDataset", "TSV is read literally (tabs and newlines only) and CSV with the csv module's "
+                  "quoting", csv_reader_params=csv_reader_params or None)
         format = format.lower()
         if format == "jsonl":
             format = "json"
@@ -109,9 +107,8 @@ class LanguageModelingDataset(Dataset):
                  char_stream: bool = False, on_error: str = "raise", progress: bool = False, eos_token: str = "<eos>",
                  filter_pred: Callable[[Example], bool] | None = None) -> None:
         check_encoding(path, encoding)
-        if filter_pred is not None:
-            warnings.warn("LanguageModelingDataset(filter_pred=...) has no effect in nlprnn: the text is one stream "
-                          "(torchtext's filter saw it as a single example)", DeprecationWarning, stacklevel=2)
+        no_effect("LanguageModelingDataset", "the text is one stream (torchtext's filter saw it as a single "
+                  "example)", filter_pred=filter_pred)
         lines, problems = decode_lines(path, on_error)
         bad = {p.line for p in problems}
         numbers = np.asarray([n for n in range(1, len(lines) + 1) if n not in bad], dtype=np.int64)

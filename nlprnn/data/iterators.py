@@ -7,7 +7,6 @@ batches of the current epoch already yielded), so the Trainer resumes any of the
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Iterator as TypingIterator
 from typing import Any
@@ -20,7 +19,7 @@ from nlprnn.data.batching import ROWS, Batch, BucketSampler, _Gather, _identity,
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
 from nlprnn.data.sort_keys import sort_key_values
-from nlprnn.errors import ConfigError
+from nlprnn.errors import ConfigError, no_effect
 
 
 class Iterator:
@@ -257,13 +256,6 @@ class BPTTIterator:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
-
-
-def no_effect(owner: str, why: str, **given: Any) -> None:
-    """A DeprecationWarning for each torchtext keyword that was given but means nothing here, saying why."""
-    for name, value in given.items():
-        if value is not None:
-            warnings.warn(f"{owner}({name}=...) has no effect in nlprnn: {why}", DeprecationWarning, stacklevel=3)
 
 
 class _LMBatch(Batch):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from nlprnn.errors import ConfigError
+from nlprnn.errors import ConfigError, no_effect
 
 _REGISTRY: dict[str, type[Tokenizer]] = {}
 
@@ -137,9 +136,8 @@ def get_tokenizer(tokenizer: str | dict[str, Any] | Tokenizer | Callable[[str], 
     whitespace tokenizer (saveable, and vectorized over a column); ``language`` (spaCy's) is accepted
     with a DeprecationWarning.
     """
-    if language is not None:
-        warnings.warn("get_tokenizer(language=...) has no effect in nlprnn (no spaCy models here); name the "
-                      "tokenizer, e.g. 'kkma', 'mecab', 'basic_english'", DeprecationWarning, stacklevel=2)
+    no_effect("get_tokenizer", "there are no spaCy models here; name the tokenizer, e.g. 'kkma', 'mecab', "
+              "'basic_english'", language=language)
     spec = tokenizer
     if spec is None or spec is str.split:  # torchtext's default split, the same as ours
         spec = "whitespace"
