@@ -19,6 +19,7 @@ from torch.utils.data import Sampler
 from nlprnn.data.columns import IdColumn
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
+from nlprnn.data.legacy import batch as legacy_batch
 from nlprnn.errors import ConfigError
 
 ROWS = "__rows__"
@@ -100,25 +101,10 @@ class BucketSampler(Sampler[list[int]]):
 
     def _cut_by_size_fn(self, rows: np.ndarray) -> list[np.ndarray]:
         """torchtext's ``batch()`` with a ``batch_size_fn``: a batch ends when its size reaches
-        ``batch_size``; a row that would overflow it starts the next batch."""
+        ``batch_size``; a row that would overflow it starts the next batch. (``batch()`` yields an empty
+        batch when a single row overflows; a sampler has no use for it.)"""
         assert self.size_fn is not None
-        batches: list[np.ndarray] = []
-        current: list[int] = []
-        size = 0
-        for row in rows.tolist():
-            current.append(row)
-            size = self.size_fn(row, len(current), size)
-            if size == self.batch_size:
-                batches.append(np.asarray(current))
-                current, size = [], 0
-            elif size > self.batch_size:
-                if len(current) > 1:
-                    batches.append(np.asarray(current[:-1]))
-                current = current[-1:]
-                size = self.size_fn(row, 1, 0)
-        if current:
-            batches.append(np.asarray(current))
-        return batches
+        return [np.asarray(b) for b in legacy_batch(rows.tolist(), self.batch_size, self.size_fn) if b]
 
     def batches(self, epoch: int | None = None) -> list[np.ndarray]:
         """This rank's batches for an epoch, in the order they are yielded."""
