@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ class Dataset:
         processed: dict[str, pa.Array] = {}
         chosen: dict[str, Field] = {}
         reports: dict[str, TokenizeReport] = {}
-        locate = _locator(read)
+        locate = partial(line_of, read.path, read.lines, read.token_lines)
         for column, target in fields.items():
             for name, field in _targets(target):
                 if column not in read.table.column_names:
@@ -153,8 +154,7 @@ class Dataset:
 
     def locate(self, row: int, token: int | None = None) -> tuple[str | None, int | None]:
         """(file, line) of a row, or of a token of it where each token has its own line (CoNLL)."""
-        line = int(self.lines[row])
-        return self.path, line + token if self.token_lines and token is not None else line
+        return line_of(self.path, self.lines, self.token_lines, row, token)
 
     def encoded(self, name: str) -> Encoded:
         """A field's processed column dictionary-encoded (computed once, shared by vocab and ids)."""
@@ -322,11 +322,11 @@ def _split_ratios(split_ratio: float | Sequence[float]) -> tuple[float, float, f
     return ratios[0], ratios[1], ratios[2] if len(ratios) == 3 else 0.0
 
 
-def _locator(read: ReadResult) -> Callable[..., tuple[str | None, int | None]]:
-    def locate(row: int, token: int | None = None) -> tuple[str | None, int | None]:
-        line = int(read.lines[row])
-        return read.path, line + token if read.token_lines and token is not None else line
-    return locate
+def line_of(path: str | None, lines: np.ndarray, token_lines: bool, row: int,
+            token: int | None = None) -> tuple[str | None, int | None]:
+    """(file, line) of a row, or of its ``token``-th token where each token has its own line (CoNLL)."""
+    line = int(lines[row])
+    return path, line + token if token_lines and token is not None else line
 
 
 def _targets(target: Any) -> list[tuple[str, Field]]:
