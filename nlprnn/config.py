@@ -82,6 +82,16 @@ Positive = Annotated[float, Range(low=0.0, low_open=True)]
 Probability = Annotated[float, Range(0.0, 1.0, high_open=True)]
 Fraction = Annotated[float, Range(0.0, 1.0, high_open=True)]
 OnError = Literal["raise", "skip"]
+Cell = Literal["lstm", "gru", "rnn"]
+
+
+def _tokenizer_names() -> list[str]:
+    from nlprnn.tokenizers import available_tokenizers  # registered ones, at the time of checking
+
+    return available_tokenizers()
+
+
+TokenizerName = Annotated[str, OneOf(_tokenizer_names)]
 
 
 def _describe(annotation: Any) -> str:

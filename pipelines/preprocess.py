@@ -14,13 +14,12 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from nlprnn import BucketIterator, Dataset, Field, LabelField, SequenceTaggingDataset, TabularDataset, TagField
-from nlprnn.config import OneOf, OnError, PositiveInt, build_config, parse_sets
+from nlprnn.config import OnError, PositiveInt, TokenizerName, build_config, parse_sets
 from nlprnn.data.readers import conll_width
 from nlprnn.errors import ConfigError
-from nlprnn.tokenizers import available_tokenizers
 from pipelines.cli import remedy_words, run_command
 
 
@@ -30,7 +29,7 @@ class PreprocessConfig:
 
     data: str = "data/sentiment/train.tsv"
     format: Literal["tsv", "csv", "jsonl", "conll"] = "tsv"
-    tokenizer: Annotated[str, OneOf(available_tokenizers)] = "kkma"
+    tokenizer: TokenizerName = "kkma"
     text_column: str = "text"
     label_column: str = "label"
     lower: bool = False

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nlprnn.config import Device, Fraction, OneOf, OnError, PositiveInt, Probability, Range
+from nlprnn.config import Cell, Device, Fraction, OnError, PositiveInt, Probability, Range, TokenizerName
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import TabularDataset
@@ -21,12 +21,8 @@ from nlprnn.data.readers import read_delimited, read_jsonl, read_tsv
 from nlprnn.errors import ConfigError
 from nlprnn.models.heads import SequenceClassifier
 from nlprnn.tasks.base import Splits, Task
-from nlprnn.tokenizers import available_tokenizers
 from nlprnn.training.metrics import classification_metrics
 from nlprnn.training.trainer import TrainConfig
-
-Tokenizer = Annotated[str, OneOf(available_tokenizers)]
-Cell = Literal["lstm", "gru", "rnn"]
 
 
 @dataclass
@@ -39,7 +35,7 @@ class DataConfig:
     format: Literal["tsv", "csv", "jsonl"] = "tsv"
     text_column: str = "text"
     label_column: str = "label"
-    tokenizer: Tokenizer = "kkma"
+    tokenizer: TokenizerName = "kkma"
     lower: bool = False
     max_vocab: PositiveInt | None = None
     max_tokens: PositiveInt | None = 5000  # a longer row is reported (or skipped): a runaway line, not a review

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from nlprnn.config import Device, Fraction, OneOf, PositiveInt, Probability
+from nlprnn.config import Cell, Device, Fraction, PositiveInt, Probability, TokenizerName
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import LanguageModelingDataset
@@ -26,7 +26,6 @@ from nlprnn.models.generation import generate
 from nlprnn.models.heads import LanguageModel
 from nlprnn.tasks.base import Splits, Task
 from nlprnn.tasks.checks import check_known_tokens
-from nlprnn.tokenizers import available_tokenizers
 from nlprnn.training.distributed import Distributed, unwrap
 from nlprnn.training.metrics import language_model_metrics
 from nlprnn.training.trainer import TrainConfig
@@ -38,7 +37,7 @@ class LMDataConfig:
     valid: str | None = None
     valid_fraction: Fraction = 0.1  # the last lines of data.train, when data.valid is not set
     level: Literal["word", "char"] = "char"
-    tokenizer: Annotated[str, OneOf(available_tokenizers)] = "whitespace"  # for level "word"
+    tokenizer: TokenizerName = "whitespace"  # for level "word"
     batch_size: PositiveInt = 16
     bptt_len: PositiveInt = 64
     eval_batch_size: PositiveInt = 10
@@ -49,7 +48,7 @@ class LMModelConfig:
     embedding_dim: PositiveInt = 128
     hidden_size: PositiveInt = 256
     num_layers: PositiveInt = 2
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    cell: Cell = "lstm"
     dropout: Probability = 0.2
     tie_weights: bool = False
     layer_norm: bool = False

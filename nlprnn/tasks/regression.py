@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nlprnn.config import Device, Fraction, PositiveInt, Probability
+from nlprnn.config import Cell, Device, Fraction, PositiveInt, Probability
 from nlprnn.data.field import Field
 from nlprnn.data.iterators import WindowIterator
 from nlprnn.data.readers import read_delimited
@@ -42,7 +42,7 @@ class RegressDataConfig:
 class RegressModelConfig:
     hidden_size: PositiveInt = 64
     num_layers: PositiveInt = 1
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    cell: Cell = "lstm"
     dropout: Probability = 0.0
 
 
