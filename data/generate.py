@@ -4,6 +4,10 @@
   (1 positive, 0 negative), composed from hand-written phrases.
 - ``ner/train.conll``, ``ner/dev.conll``: Korean sentences as morphemes in CoNLL columns
   ``token POS tag`` with BIO tags for PER, LOC, ORG and DAT.
+- ``ner_raw/train.txt``, ``ner_raw/dev.txt``: the same kind of sentences in the 2016 Korean NER corpus
+  layout (``; `` raw sentence, ``$`` markup, ``eojeol morpheme POS tag`` lines, ``B_PS`` and a bare ``I``,
+  CRLF; train without blank lines between sentences, dev with them), types PS, LC, OG, DT, TI;
+  ``ner_raw/dev.bio`` the dev sentences as character-level BIO and ``ner_raw/sentences.txt`` as raw text.
 - ``series/temperature.tsv``: a synthetic daily temperature series (``day value``): a yearly cycle,
   a weekly ripple, a slow trend and autocorrelated noise, for ``pipelines.regress``.
 
@@ -108,6 +112,97 @@ def write_ner(path: Path, sentences: int, seed: int) -> None:
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
+RAW_ENTITIES = {  # eojeols of morphemes (form/POS joined by +), for the 2016-corpus layout
+    "PS": ["김민수/NNP", "이서연/NNP", "박지훈/NNP", "최유진/NNP", "정하늘/NNP", "강도윤/NNP"],
+    "LC": ["서울/NNP", "부산/NNP", "대전/NNP", "제주도/NNP", "강릉/NNP", "경기/NNP 안양시/NNP"],
+    "OG": ["삼성/NNP+전자/NNG", "한국/NNP+은행/NNG", "서울/NNP 대학교/NNG", "국립/NNG 중앙/NNG 박물관/NNG", "카카오/NNP"],
+    "DT": ["2024/SN+년/NNB 3/SN+월/NNB", "어제/NNG", "지난/MM 주/NNG", "올해/NNG", "5/SN+월/NNB 10/SN+일/NNB"],
+    "TI": ["오후/NNG 3/SN+시/NNB", "아침/NNG", "밤/NNG 11/SN+시/NNB"],
+}
+RAW_TEMPLATES = [  # {TYPE} is an entity; +m/P after it joins a particle to its last eojeol; =TEXT is the raw spelling
+    "{PS}+는/JX {DT} {LC}+에서/JKB {OG}+의/JKG 관계자/NNG+를/JKO 만나/VV+았/EP+다/EF+./SF=만났다.",
+    "{OG}+는/JX {DT} {LC}+에/JKB 새/MM 공장/NNG+을/JKO 열/VV+었/EP+다/EF+./SF",
+    "{PS}/NNP+씨/NNB+가/JKS {TI}+에/JKB {LC}+으로/JKB 떠나/VV+았/EP+다/EF+./SF=떠났다.",
+    "{DT} {PS}+는/JX {OG}+에/JKB 입사/NNG+하/XSV+였/EP+다/EF+./SF",
+    "{LC}+의/JKG 날씨/NNG+는/JX {DT} 맑/VA+았/EP+다/EF+./SF",
+    "전/XPN+{LC}+가/JKS 조용/XR+하/XSA+였/EP+다/EF+./SF",
+    "{PS}+와/JC {PS}+는/JX {TI}+에/JKB {LC}+에서/JKB 만나/VV+았/EP+다/EF+./SF=만났다.",
+    "오늘/NNG+은/JX 비/NNG+가/JKS 많이/MAG 오/VV+았/EP+다/EF+./SF=왔다.",
+]
+
+
+PARTICLES = {"는": "은", "가": "이", "와": "과", "를": "을", "로": "으로"}  # after a vowel -> after a consonant
+
+
+def particle(form: str, before: str) -> str:
+    """The particle's spelling after ``before``: 는/은, 가/이, 와/과, 를/을, 로/으로 by its final consonant."""
+    after_vowel = {v: k for k, v in PARTICLES.items()}
+    if has_final_consonant(before) and not (form in ("로", "으로") and (ord(before) - 0xAC00) % 28 == 8):
+        return PARTICLES.get(form, form)
+    return after_vowel.get(form, form)
+
+
+def raw_sentence(rng: random.Random) -> tuple[str, str, list[tuple[int, str, str, str]]]:
+    """A sentence in the 2016 layout: raw text, ``$`` markup, ``(eojeol, morpheme, POS, tag)`` rows."""
+    words: list[str] = []
+    marked: list[str] = []
+    rows: list[tuple[int, str, str, str]] = []
+    for piece in rng.choice(RAW_TEMPLATES).split():
+        piece, _, spelling = piece.partition("=")
+        raw_word, marked_word = "", ""
+        parts = piece.split("+")
+        for part in parts:
+            if part.startswith("{"):
+                kind = part[1:part.index("}")]
+                entity = rng.choice(RAW_ENTITIES[kind])
+                eojeols = entity.split()
+                for k, eojeol in enumerate(eojeols):
+                    if k:  # an entity over several eojeols: the earlier ones are words of their own
+                        words.append(raw_word)
+                        marked.append(marked_word)
+                        raw_word, marked_word = "", ""
+                    for j, morpheme in enumerate(eojeol.split("+")):
+                        form, pos = morpheme.split("/")
+                        rows.append((len(words) + 1, form, pos, f"B_{kind}" if k == j == 0 else "I"))
+                        raw_word += form
+                        marked_word += ("<" if k == j == 0 else "") + form
+                marked_word += f":{kind}>"
+            else:
+                form, pos = part.split("/")
+                if raw_word and pos.startswith("J"):
+                    form = particle(form, raw_word[-1])
+                rows.append((len(words) + 1, form, pos, "O"))
+                raw_word += form
+                marked_word += form
+        if spelling:
+            raw_word = marked_word = spelling
+        words.append(raw_word)
+        marked.append(marked_word)
+    return " ".join(words), " ".join(marked), rows
+
+
+def write_ner_raw(directory: Path, train: int, dev: int, seed: int) -> None:
+    from nlprnn.data.entity_files import char_tags, parse_markup
+
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, count, blank in (("train", train, False), ("dev", dev, True)):
+        blocks, bio, texts = [], [], []
+        for i in range(count):
+            text, markup, rows = raw_sentence(rng)
+            lines = [f"; {text}", f"${markup}"] + ["\t".join(map(str, row)) for row in rows] + ([""] if blank else [])
+            blocks.append("\r\n".join(lines))
+            if name == "dev":
+                plain, spans = parse_markup(markup)
+                assert plain == text, (plain, text)
+                tags = char_tags(len(text), spans)
+                bio.append(f"## dev-{i + 1}\t{text}\n" + "".join(f"{c}\t{t}\n" for c, t in zip(text, tags)))
+                texts.append(text)
+        (directory / f"{name}.txt").write_bytes(("\r\n".join(blocks) + "\r\n").encode("utf-8"))
+    (directory / "dev.bio").write_text("\n".join(bio), encoding="utf-8")
+    (directory / "sentences.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+
+
 def write_series(path: Path, days: int, seed: int) -> None:
     import math
 
@@ -129,6 +224,7 @@ def main() -> None:
     write_ner(HERE / "ner" / "train.conll", 300, seed=3)
     write_ner(HERE / "ner" / "dev.conll", 80, seed=4)
     write_series(HERE / "series" / "temperature.tsv", 1460, seed=5)
+    write_ner_raw(HERE / "ner_raw", 300, 60, seed=6)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ def build_parser(task: type[Task], doc: str | None = None) -> tuple[argparse.Arg
         command.add_argument("--data", required=name != "evaluate", default=default_data(task) if name == "evaluate" else None)
         if name != "evaluate":
             command.add_argument("--output", help="file to write (default: stdout)")
+        for flag, (key, text) in task.use_flags.items():
+            command.add_argument(flag, help=f"{key}: {text}")
     for command in sub.choices.values():
         command.add_argument("--no-progress", action="store_true")
         if has_skip_policy(task):
@@ -122,9 +124,15 @@ def run_train(task_cls: type[Task], args: argparse.Namespace) -> None:
     print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl  curves: {config.out}/curves.png")
 
 
+def use_overrides(task: type[Task], args: argparse.Namespace) -> dict[str, Any]:
+    """The data keys that ``evaluate``/``predict`` flags (``Task.use_flags``) set for this file."""
+    return {key: getattr(args, flag.lstrip("-").replace("-", "_")) for flag, (key, _) in task.use_flags.items()}
+
+
 def run_evaluate(args: argparse.Namespace, task: str) -> None:
     loaded = runner.load(args.bundle, task)
-    metrics = runner.evaluate(loaded, args.data, progress=not args.no_progress, on_error=getattr(args, "on_error", None))
+    metrics = runner.evaluate(loaded, args.data, progress=not args.no_progress, on_error=getattr(args, "on_error", None),
+                              data=use_overrides(TASKS[task], args))
     print(f"rows   {metrics['rows']}")
     print("\n".join(loaded.task.report(args.data, metrics)))
     print_skipped(metrics["skipped"])
@@ -132,7 +140,8 @@ def run_evaluate(args: argparse.Namespace, task: str) -> None:
 
 def run_predict(args: argparse.Namespace, task: str) -> None:
     rows, skipped = runner.predict(args.bundle, args.data, args.output, progress=not args.no_progress,
-                                   on_error=getattr(args, "on_error", None), task=task)
+                                   on_error=getattr(args, "on_error", None), task=task,
+                                   data=use_overrides(TASKS[task], args))
     if args.output:
         print(f"{rows} predictions written to {args.output}", file=sys.stderr)
     print_skipped(skipped, file=sys.stderr)

@@ -56,8 +56,8 @@ class SequenceClassifier(nn.Module):
 
 
 class SequenceTagger(nn.Module):
-    """Embedding (+ optional character features, + an optional per-token feature such as the POS tag)
-    -> RNNEncoder (-> optional self-attention, ``attention_heads``) -> per-token logits, with a CRF when
+    """Embedding (+ optional character features, + an optional per-token feature such as the POS tag,
+    + an optional word-start flag: the morpheme begins a space-separated word) -> RNNEncoder (-> optional self-attention, ``attention_heads``) -> per-token logits, with a CRF when
     ``crf=True`` (transitions constrained by ``tags``, the BIO tag names in id order). ``word_dropout``
     reads training words as ``unk_idx`` with that chance (Lample et al. 2016)."""
 
@@ -65,7 +65,8 @@ class SequenceTagger(nn.Module):
                  crf: bool = True, tags: Sequence[str] | None = None, padding_idx: int | None = None,
                  char_vocab_size: int | None = None, char_dim: int = 32, char_hidden: int = 32,
                  feature_vocab_size: int | None = None, feature_dim: int = 32, word_dropout: float = 0.0,
-                 unk_idx: int | None = None, attention_heads: int = 0, **encoder: Any) -> None:
+                 unk_idx: int | None = None, attention_heads: int = 0, word_start_vocab_size: int | None = None,
+                 word_start_dim: int = 8, lm_encoder: nn.Module | None = None, **encoder: Any) -> None:
         super().__init__()
         if word_dropout and unk_idx is None:
             raise ConfigError("word_dropout replaces words by <unk>: pass unk_idx")
@@ -76,6 +77,13 @@ class SequenceTagger(nn.Module):
         if feature_vocab_size is not None:  # e.g. POS tags looked up and concatenated (as dsindex/ntagger)
             self.feature_embedding = nn.Embedding(feature_vocab_size, feature_dim, padding_idx=padding_idx)
             input_size += feature_dim
+        self.word_start_embedding: nn.Embedding | None = None
+        if word_start_vocab_size is not None:  # where the spaces were, which morphemes alone do not say
+            self.word_start_embedding = nn.Embedding(word_start_vocab_size, word_start_dim, padding_idx=padding_idx)
+            input_size += word_start_dim
+        self.lm_encoder = lm_encoder
+        if lm_encoder is not None:  # TagLM: the language models' states beside the tagger's own inputs
+            input_size += int(lm_encoder.output_size)
         self.char_embedding: nn.Embedding | None = None
         if char_vocab_size is not None:  # a BiLSTM over each word's characters (Lample et al. 2016)
             self.char_embedding = nn.Embedding(char_vocab_size, char_dim, padding_idx=padding_idx)
@@ -91,12 +99,14 @@ class SequenceTagger(nn.Module):
         self.crf = CRF(num_tags, tags) if crf else None
 
     def forward(self, tokens: Tensor, lengths: Tensor, chars: Tensor | None = None,
-                char_lengths: Tensor | None = None, features: Tensor | None = None) -> Tensor:
-        """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T), features (B, T)
-        -> emissions (B, T, K).
+                char_lengths: Tensor | None = None, features: Tensor | None = None,
+                word_starts: Tensor | None = None) -> Tensor:
+        """tokens (B, T), lengths (B,), chars (B, T, C), char_lengths (B, T), features (B, T), word_starts
+        (B, T) -> emissions (B, T, K).
 
         In training, ``word_dropout`` replaces each word by <unk> with that probability (its characters and
         feature stay), so that <unk> is learned from every kind of word and the model leans on characters."""
+        words = tokens
         if self.training and self.word_dropout > 0:
             dropped = torch.rand(tokens.shape, device=tokens.device) < self.word_dropout
             tokens = tokens.masked_fill(dropped, self.unk_idx)  # type: ignore[arg-type]
@@ -105,10 +115,16 @@ class SequenceTagger(nn.Module):
             if features is None:
                 raise ConfigError("this tagger uses a per-token feature column: pass features")
             x = torch.cat([x, self.feature_embedding(features)], dim=-1)  # (B, T, E + F)
+        if self.word_start_embedding is not None:
+            if word_starts is None:
+                raise ConfigError("this tagger uses word-start flags: pass word_starts")
+            x = torch.cat([x, self.word_start_embedding(word_starts)], dim=-1)
         if self.char_embedding is not None:
             if chars is None or char_lengths is None:
                 raise ConfigError("this tagger uses character features: pass chars and char_lengths")
             x = torch.cat([x, self._char_features(chars, char_lengths)], dim=-1)
+        if self.lm_encoder is not None:
+            x = torch.cat([x, self.lm_encoder(words, lengths)[0]], dim=-1)
         outputs, _ = self.encoder(x, lengths)
         if self.attention is not None:  # each word sees every other at once, not only through the recurrences
             padding = ~valid_mask(lengths.to(outputs.device), outputs.shape[1])

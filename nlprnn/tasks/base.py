@@ -54,6 +54,9 @@ class Task:
     """The command that writes predictions (None: the task has none, e.g. a language model generates)."""
     flags: ClassVar[dict[str, tuple[str, str]]] = {}
     """Extra ``train`` flags of the command: ``{"--tokenizer": ("data.tokenizer", "help text")}``."""
+    use_flags: ClassVar[dict[str, tuple[str, str]]] = {}
+    """Extra flags of ``evaluate`` and ``predict`` that change a data key of the bundle's config for that
+    file: ``{"--format": ("data.format", "help text")}``."""
     dry_run: ClassVar[dict[str, Any]] = {}
     """Config overrides of ``train --dry-run`` (a tiny model; one epoch is added by the command)."""
     data_key: ClassVar[str] = "data.train"
@@ -99,6 +102,13 @@ class Task:
         rank's share of them, shuffled by ``train.seed``."""
         return BucketIterator(train, batch_size=self.config.data.batch_size, seed=self.config.train.seed,
                               device=context.device, rank=context.rank, world_size=context.world_size)
+
+    def parameter_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        """Optimizer groups ``{"params", "lr_factor"}`` (e.g. discriminative rates); None: one group."""
+        return None
+
+    def before_epoch(self, model: nn.Module, epoch: int) -> None:
+        """Called before each training epoch (0-based), e.g. to unfreeze layers gradually."""
 
     def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         """The mean loss of a training batch and the tokens (or items) it covered."""

@@ -20,6 +20,8 @@ from nlprnn.data.label_field import LabelField
 from nlprnn.data.readers import read_delimited, read_jsonl, read_tsv
 from nlprnn.errors import ConfigError
 from nlprnn.models.heads import SequenceClassifier
+from nlprnn.models.pretrained import LanguageModelEncoder, PretrainedClassifier
+from nlprnn.tasks import pretraining
 from nlprnn.tasks.base import Splits, Task
 from nlprnn.training.metrics import classification_metrics
 from nlprnn.training.trainer import TrainConfig
@@ -59,6 +61,13 @@ class ModelConfig:
     dropout: Probability = 0.3
     layer_norm: bool = False
     pooling: Literal["last", "max", "mean"] = "last"
+    # language-model bundle(s) of `lm train`, `FWD/bundle` or `FWD/bundle,BWD/bundle`: the encoder starts from
+    # their embedding and recurrent layers, with concat pooling and a two-layer head (ULMFiT); the sizes
+    # above are then the language models'
+    pretrained: str | None = None
+    freeze: Literal["gradual", "none", "frozen"] = "gradual"  # the LM layers: one more group per epoch, all, none
+    layer_lr_decay: Annotated[float, Range(low=1.0)] = 2.6  # each LM layer group down learns this much slower
+    head_hidden: PositiveInt = 50  # the pretrained classifier's head
 
 
 @dataclass
@@ -82,8 +91,14 @@ class ClassifyTask(Task):
     dry_run = {"model.hidden_size": 16, "model.embedding_dim": 16, "model.num_layers": 1}
     config: ClassifyConfig
 
+    def __init__(self, config: ClassifyConfig) -> None:
+        super().__init__(config)
+        self.encoder: LanguageModelEncoder | None = None
+        """The language models' encoder, loaded with their vocabulary (``model.pretrained``)."""
+
     def fields(self) -> dict[str, Field]:
         data = self.config.data
+        pretraining.check_paths(self.config.model.pretrained)
         text = Field(tokenize=data.tokenizer, lower=data.lower, include_lengths=True, batch_first=True,
                      max_length=data.max_tokens)
         return {"text": text, "label": LabelField()}
@@ -117,17 +132,33 @@ class ClassifyTask(Task):
         return Splits(train, valid, test, skipped)
 
     def build_vocabs(self, fields: dict[str, Field], train: Dataset) -> None:
-        fields["text"].build_vocab(train, max_size=self.config.data.max_vocab, min_freq=self.config.data.min_freq)
+        """The label vocab; the text vocab from the training part, or the language models' (``model.pretrained``)."""
+        if self.config.model.pretrained:
+            self.encoder = pretraining.load_encoder(self.config.model.pretrained, fields["text"], self.state)
+        else:
+            fields["text"].build_vocab(train, max_size=self.config.data.max_vocab, min_freq=self.config.data.min_freq)
         fields["label"].build_vocab(train)
 
-    def build_model(self, fields: dict[str, Field]) -> SequenceClassifier:
+    def build_model(self, fields: dict[str, Field]) -> nn.Module:
         m = self.config.model
         text, label = fields["text"].vocab, fields["label"].vocab
         assert text is not None and label is not None
+        if m.pretrained:
+            encoder = self.encoder or pretraining.encoder_for(m.pretrained, fields["text"], self.state)
+            assert encoder is not None
+            return PretrainedClassifier(encoder, len(label), head_hidden=m.head_hidden, dropout=m.dropout)
         return SequenceClassifier(len(text), len(label), embedding_dim=m.embedding_dim, hidden_size=m.hidden_size,
                                   pooling=m.pooling, padding_idx=text.index("<pad>"), num_layers=m.num_layers,
                                   cell=m.cell, bidirectional=m.bidirectional, input_dropout=m.dropout,
                                   layer_dropout=m.dropout, output_dropout=m.dropout, layer_norm=m.layer_norm)
+
+    def parameter_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        encoder = getattr(model, "encoder", None) if self.config.model.pretrained else None
+        return pretraining.parameter_groups(model, encoder, self.config.model.layer_lr_decay)
+
+    def before_epoch(self, model: nn.Module, epoch: int) -> None:
+        if self.config.model.pretrained:
+            pretraining.unfreeze(model.encoder, self.config.model.freeze, epoch)  # type: ignore[arg-type]
 
     def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         tokens, lengths = batch.text

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 import torch
 from torch import nn
 
 from nlprnn.config import Cell, Device, Fraction, PositiveInt, Probability, TokenizerName
-from nlprnn.data.dataset import Dataset
+from nlprnn.data.dataset import LINE, Dataset
+from nlprnn.data.entity_files import read_klp2016
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import LanguageModelingDataset
 from nlprnn.data.iterators import BPTTIterator
+from nlprnn.data.readers import read_conll, read_tsv
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.generation import generate
 from nlprnn.models.heads import LanguageModel
@@ -38,6 +41,15 @@ class LMDataConfig:
     valid_fraction: Fraction = 0.1  # the last lines of data.train, when data.valid is not set
     level: Literal["word", "char"] = "char"
     tokenizer: TokenizerName = "whitespace"  # for level "word"
+    # text: a row a line | tsv: the column data.text_column of a TSV with a header (e.g. NSMC's document) |
+    # conll: the column data.token_column of a CoNLL file, a sentence a row | klp2016: the 2016 corpus's
+    # morphemes, a sentence a row. Labels are never read: a labelled training file is fair unlabeled text.
+    format: Literal["text", "tsv", "conll", "klp2016"] = "text"
+    text_column: str = "text"
+    token_column: int = 0
+    direction: Literal["forward", "backward"] = "forward"  # backward: read right to left (for model.pretrained)
+    min_freq: PositiveInt = 1  # rarer words are <unk> (word level)
+    max_vocab: PositiveInt | None = None
     batch_size: PositiveInt = 16
     bptt_len: PositiveInt = 64
     eval_batch_size: PositiveInt = 10
@@ -73,6 +85,14 @@ def resolve_path(path: str) -> str:
     return path
 
 
+def reverse_text(data: Dataset) -> Dataset:
+    """The stream read right to left: every row's tokens reversed, and the rows in reverse order."""
+    rows = data.table.column("text").to_pylist()[::-1]
+    table = pa.table({"text": pa.array([row[::-1] for row in rows], type=pa.list_(pa.string())),
+                      LINE: pa.array(data.lines[::-1].copy(), type=pa.int64())})
+    return Dataset(table, data.fields, path=data.path, skipped=data.skipped)
+
+
 class LanguageModelTask(Task):
     """The next token of a text, the state carried from window to window; generation from a prompt."""
 
@@ -92,24 +112,70 @@ class LanguageModelTask(Task):
 
     def fields(self) -> dict[str, Field]:
         data = self.config.data
+        for key, value, default, fmt in (("text_column", data.text_column, "text", "tsv"),
+                                         ("token_column", data.token_column, 0, "conll")):
+            if value != default and data.format != fmt:
+                raise ConfigError(f"data.{key} applies to data.format={fmt}, and data.format is {data.format!r}",
+                                  key=f"data.{key}", value=value)
         return {"text": Field(tokenize="char" if data.level == "char" else data.tokenizer, batch_first=True)}
 
-    def read(self, path: str, fields: dict[str, Field], labelled: bool = True, progress: bool = False) -> Dataset:
-        level = self.config.data.level
-        return LanguageModelingDataset(resolve_path(path), fields["text"], newline_eos=level == "word",
-                                       char_stream=level == "char", progress=progress)
+    def read(self, path: str, fields: dict[str, Field], labelled: bool = True, progress: bool = False,
+             forward: bool = False) -> Dataset:
+        """The file's text as a stream of rows (``data.format``), read right to left for a backward model
+        unless ``forward``."""
+        data = self.config.data
+        read: Dataset
+        if data.format == "text":
+            read = LanguageModelingDataset(resolve_path(path), fields["text"], newline_eos=data.level == "word",
+                                           char_stream=data.level == "char", progress=progress)
+        else:
+            read = self._read_rows(path, fields["text"], progress)
+        return reverse_text(read) if data.direction == "backward" and not forward else read
+
+    def _read_rows(self, path: str, field: Field, progress: bool) -> Dataset:
+        """The text of a TSV column, or the tokens of a CoNLL or 2016-corpus file, a row each, ``<eos>`` after each."""
+        data = self.config.data
+        if data.format == "tsv":
+            read = read_tsv(path)
+            if data.text_column not in read.column_names:
+                raise ConfigError(f"{path} has no column {data.text_column!r} (its header: {read.column_names})",
+                                  key="data.text_column", value=data.text_column, allowed=read.column_names)
+            raw = read.table.column(data.text_column).combine_chunks()
+            tokens = list(raw.to_pylist()) if data.level == "char" else field.preprocess_column(raw, progress)[0].to_pylist()
+        else:
+            read = read_klp2016(path)[0] if data.format == "klp2016" else read_conll(path)
+            column = f"column{data.token_column if data.format == 'conll' else 0}"
+            if column not in read.column_names:
+                raise ConfigError(f"{path} has {len(read.column_names)} columns, no column {data.token_column}",
+                                  key="data.token_column", value=data.token_column)
+            rows = read.table.column(column).to_pylist()
+            tokens = [list(" ".join(row)) for row in rows] if data.level == "char" else rows
+        end = ["\n"] if data.level == "char" else ["<eos>"]
+        table = pa.table({"text": pa.array([list(row) + end for row in tokens], type=pa.list_(pa.string())),
+                          LINE: pa.array(read.lines, type=pa.int64())})
+        return Dataset(table, {"text": field}, path=path, skipped=read.skipped)
+
+    def build_vocabs(self, fields: dict[str, Field], train: Dataset) -> None:
+        data = self.config.data
+        # counted in reading order either way, so that a forward and a backward model of one text share a vocab
+        text = reverse_text(train) if data.direction == "backward" else train
+        fields["text"].build_vocab(text, min_freq=data.min_freq, max_size=data.max_vocab)
 
     def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
         """The training file, and a validation file or else its last lines (no shuffling: it is text)."""
         data = self.config.data
-        whole = self.read(data.train, fields, progress=progress)
+        whole = self.read(data.train, fields, progress=progress, forward=True)
         if data.valid:
-            return Splits(whole, self.read(data.valid, fields, progress=progress))
-        cut = int(round(len(whole) * (1 - data.valid_fraction)))
-        if cut < 1 or cut >= len(whole):
-            raise DataError(whole.path, None, f"has {len(whole)} lines, too few to split off a validation part.",
-                            "give a longer text or a separate data.valid file", code="too_short")
-        return Splits(whole.take(np.arange(cut)), whole.take(np.arange(cut, len(whole))))
+            train, valid = whole, self.read(data.valid, fields, progress=progress, forward=True)
+        else:
+            cut = int(round(len(whole) * (1 - data.valid_fraction)))
+            if cut < 1 or cut >= len(whole):
+                raise DataError(whole.path, None, f"has {len(whole)} lines, too few to split off a validation part.",
+                                "give a longer text or a separate data.valid file", code="too_short")
+            train, valid = whole.take(np.arange(cut)), whole.take(np.arange(cut, len(whole)))
+        if data.direction == "backward":  # the same parts as the forward model's, each read right to left
+            train, valid = reverse_text(train), reverse_text(valid)
+        return Splits(train, valid)
 
     def build_model(self, fields: dict[str, Field]) -> LanguageModel:
         m = self.config.model

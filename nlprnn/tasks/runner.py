@@ -77,7 +77,8 @@ def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str,
 
     out = Path(config.out)
     trainer = Trainer(model, config.train, iterator, task.loss, evaluate, out, device=device, progress=progress,
-                      distributed=context, carry=task.carry)
+                      distributed=context, carry=task.carry, groups=task.parameter_groups(model),
+                      before_epoch=lambda epoch: task.before_epoch(model, epoch))
     history = trainer.fit(resume=resume)
     try:
         return _finish(task, config, fields, splits, model, history) if context.is_main else {}
@@ -140,40 +141,47 @@ def load(bundle: str | Path, task: str | None = None, device: torch.device | str
     return Loaded(loaded_task, model.to(device or default_device()).eval(), saved.fields)
 
 
-def _with_on_error(loaded: Loaded, on_error: str | None) -> None:
-    data = loaded.task.config.data
-    if on_error and hasattr(data, "on_error"):
-        loaded.task.config = dataclasses.replace(loaded.task.config, data=build_config(
-            type(data), base=data, overrides={"on_error": on_error}))
+def _with_data(loaded: Loaded, on_error: str | None, data: dict[str, Any] | None) -> None:
+    """The loaded task's data settings for this use: ``on_error`` and ``data`` overrides (e.g. the input's
+    ``format``), checked as the config's own keys."""
+    section = loaded.task.config.data
+    overrides = {k.removeprefix("data."): v for k, v in (data or {}).items() if v is not None}
+    if on_error and hasattr(section, "on_error"):
+        overrides["on_error"] = on_error
+    if overrides:
+        changed = build_config(type(section), base=section, overrides=overrides)
+        loaded.task.config = dataclasses.replace(loaded.task.config, data=changed)
 
 
 def evaluate(bundle: str | Path | Loaded, path: str, progress: bool = True, on_error: str | None = None,
-             task: str | None = None) -> dict[str, Any]:
+             task: str | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Metrics of a bundle's model (a bundle directory, or one already loaded) on a labelled file, read
-    with the training run's data settings; ``rows`` and ``skipped`` say how much of the file was used."""
+    with the training run's data settings (``data``: keys changed for this file, e.g. ``{"format": "text"}``);
+    ``rows`` and ``skipped`` say how much of the file was used."""
     loaded = bundle if isinstance(bundle, Loaded) else load(bundle, task)
-    _with_on_error(loaded, on_error)
-    data = loaded.task.read(path, loaded.fields, labelled=True, progress=progress)
-    loaded.task.check_input(data, loaded.fields)
-    metrics = loaded.task.evaluate(loaded.model, data, loaded.device)
-    return {"rows": len(data), "skipped": [str(p) for p in getattr(data, "skipped", [])], **metrics}
+    _with_data(loaded, on_error, data)
+    rows_in = loaded.task.read(path, loaded.fields, labelled=True, progress=progress)
+    loaded.task.check_input(rows_in, loaded.fields)
+    metrics = loaded.task.evaluate(loaded.model, rows_in, loaded.device)
+    return {"rows": len(rows_in), "skipped": [str(p) for p in getattr(rows_in, "skipped", [])], **metrics}
 
 
 def predict(bundle: str | Path | Loaded, path: str, out: str | Path | None, progress: bool = True,
-            on_error: str | None = None, task: str | None = None) -> tuple[int, list[str]]:
-    """Write a bundle's predictions for a file (to ``out``, or stdout); returns the rows written and the
-    rows skipped (``on_error="skip"``) with why."""
+            on_error: str | None = None, task: str | None = None,
+            data: dict[str, Any] | None = None) -> tuple[int, list[str]]:
+    """Write a bundle's predictions for a file (to ``out``, or stdout), read with the run's data settings
+    and ``data`` overrides; returns the rows written and the rows skipped (``on_error="skip"``) with why."""
     loaded = bundle if isinstance(bundle, Loaded) else load(bundle, task)
     if loaded.task.predict_command is None:
         raise ConfigError(f"a {loaded.task.name} bundle does not predict", key="command", value="predict")
-    _with_on_error(loaded, on_error)
-    data = loaded.task.read(path, loaded.fields, labelled=False, progress=progress)
-    loaded.task.check_input(data, loaded.fields)
-    predictions = loaded.task.predict(loaded.model, data, loaded.device)
+    _with_data(loaded, on_error, data)
+    rows_in = loaded.task.read(path, loaded.fields, labelled=False, progress=progress)
+    loaded.task.check_input(rows_in, loaded.fields)
+    predictions = loaded.task.predict(loaded.model, rows_in, loaded.device)
     handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
     try:
-        rows = loaded.task.write_predictions(data, predictions, loaded.fields, path, handle)
+        rows = loaded.task.write_predictions(rows_in, predictions, loaded.fields, path, handle)
     finally:
         if out:
             handle.close()
-    return rows, [str(p) for p in getattr(data, "skipped", [])]
+    return rows, [str(p) for p in getattr(rows_in, "skipped", [])]

@@ -1,20 +1,25 @@
-"""Named-entity recognition from CoNLL column files: BiLSTM(-CRF) with optional character features.
+"""Named-entity recognition: BiLSTM(-CRF) with optional character, POS and word-start features.
 
-Metrics are seqeval's entity-level precision/recall/F1 in strict IOB2 mode.
+Files: CoNLL columns, the 2016 Korean NER corpus layout (``data.format=klp2016``, read as columns
+``morpheme POS word_start tag``), and raw text (``data.format=text``: sentences through an analyzer,
+entities out as character spans; see ``ner_text.py``). Metrics are seqeval's entity-level
+precision/recall/F1 in strict IOB2 mode, over morphemes or, for raw text, over characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal, cast
 
+import pyarrow as pa
 import torch
 from torch import nn
 
-from nlprnn.config import Device, OnError, PositiveInt, Probability, Range
+from nlprnn.config import Device, OnError, PositiveInt, Probability, Range, TokenizerName
 from nlprnn.data.batching import Batch
 from nlprnn.data.dataset import Dataset
+from nlprnn.data.entity_files import is_klp2016, read_klp2016
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import SequenceTaggingDataset
 from nlprnn.data.iterators import BucketIterator
@@ -23,7 +28,10 @@ from nlprnn.data.readers import conll_width
 from nlprnn.data.tag_field import TagField
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
+from nlprnn.models.pretrained import LanguageModelEncoder
+from nlprnn.tasks import ner_text, pretraining
 from nlprnn.tasks.base import Splits, Task
+from nlprnn.tasks.ner_text import TextData
 from nlprnn.training.distributed import unwrap
 from nlprnn.training.metrics import ner_metrics
 from nlprnn.training.trainer import TrainConfig
@@ -37,6 +45,16 @@ class NerDataConfig:
     token_column: int = 0
     tag_column: int = -1
     feature_column: int | None = None  # a per-token feature column (e.g. POS) embedded beside each word
+    word_start_column: int | None = None  # a column of 1/0: the token begins a space-separated word (klp2016: 2)
+    # conll | klp2016 (`; ` text, `$` markup, `eojeol morpheme POS tag` lines; read as columns
+    # `morpheme POS word_start tag`) | text (raw sentences through data.analyzer; evaluate scores characters)
+    # | auto (klp2016 when the file starts with `; `, else conll)
+    format: Literal["auto", "conll", "klp2016", "text"] = "auto"
+    analyzer: TokenizerName = "kiwi"  # splits raw text (format text) into morphemes with character offsets
+    # what a training file with raw text (klp2016, character BIO) is trained from: its own morphemes, its raw
+    # text through data.analyzer with the entities projected onto the analyzer's morphemes, or both
+    train_on: Literal["file", "analyzer", "both"] = "file"
+    map_types: str | None = None  # e.g. "PER=PS,LOC=LC": predicted types renamed, others dropped (cross-corpus)
     scheme: Literal["bio", "iob1", "bioes"] = "bio"
     repair_tags: bool = False
     lower: bool = False
@@ -61,6 +79,13 @@ class NerModelConfig:
     feature_dim: PositiveInt = 32
     word_dropout: Probability = 0.0  # in training, the chance that a word is read as <unk> (its characters stay)
     attention_heads: Annotated[int, Range(low=0)] = 0  # > 0: self-attention over the BiLSTM outputs, before the CRF
+    word_start_dim: PositiveInt = 8  # the word-start flag's embedding (with data.word_start_column)
+    # language-model bundle(s) of `lm train` on the same kind of tokens, `FWD/bundle[,BWD/bundle]`: their states
+    # join the tagger's inputs (TagLM) and the word vocab is theirs; the word embedding starts from theirs
+    # when the sizes match. freeze: frozen (TagLM), gradual (ULMFiT: one more LM layer group per epoch), none
+    pretrained: str | None = None
+    freeze: Literal["gradual", "none", "frozen"] = "frozen"
+    layer_lr_decay: Annotated[float, Range(low=1.0)] = 2.6  # each LM layer group down learns this much slower
 
 
 @dataclass
@@ -86,7 +111,8 @@ def emissions(model: SequenceTagger, batch: Batch) -> tuple[torch.Tensor, torch.
     chars = batch.tensor("char") if "char" in batch.fields else None
     char_lengths = batch.tensor("char", "char_lengths") if "char" in batch.fields else None
     features = batch.tensor("feature") if "feature" in batch.fields else None
-    return model(tokens, lengths, chars, char_lengths, features), lengths
+    starts = batch.tensor("word_start") if "word_start" in batch.fields else None
+    return model(tokens, lengths, chars, char_lengths, features, starts), lengths
 
 
 class NerTask(Task):
@@ -94,15 +120,28 @@ class NerTask(Task):
 
     name = "ner"
     Config = NerConfig
-    summary = "train / evaluate / predict a BiLSTM-CRF named-entity tagger (CoNLL columns)"
+    summary = "train / evaluate / predict a BiLSTM-CRF named-entity tagger (CoNLL, 2016 corpus, raw text)"
     metrics = ("f1", "precision", "recall")
     curves = ("precision", "recall", "f1")
     flags = {"--valid": ("data.valid", "the CoNLL file that picks the best epoch")}
     dry_run = {"model.hidden_size": 16, "model.embedding_dim": 16, "model.char_dim": 8, "model.char_hidden": 8}
+    use_flags = {"--format": ("data.format", "conll | klp2016 | text (raw sentences in: entities as character "
+                              "spans; evaluate scores characters against `$` markup or character BIO)"),
+                 "--analyzer": ("data.analyzer", "the morpheme analyzer for --format text (default: the bundle's)"),
+                 "--map-types": ("data.map_types", "rename predicted types, drop the rest: PER=PS,LOC=LC,...")}
     config: NerConfig
+
+    def __init__(self, config: NerConfig) -> None:
+        super().__init__(config)
+        self.encoder: LanguageModelEncoder | None = None
+        """The language models' encoder, loaded with their vocabulary (``model.pretrained``)."""
+        self.repaired: dict[str, list[str]] = {}
+        """Rows of each file the readers repaired and kept (the 2016 corpus's markup/tag disagreements)."""
 
     def fields(self) -> dict[str, Field]:
         data, model = self.config.data, self.config.model
+        pretraining.check_paths(model.pretrained)
+        ner_text.rename_types(data.map_types)  # a malformed mapping is refused before training
         fields: dict[str, Field] = {
             "word": Field(tokenize=None, lower=data.lower, include_lengths=True, batch_first=True,
                           max_length=data.max_tokens, max_token_chars=data.max_token_chars),
@@ -112,15 +151,46 @@ class NerTask(Task):
             fields["char"] = NestedField(Field(tokenize="char"), tokenize=None, batch_first=True)
         if data.feature_column is not None:
             fields["feature"] = Field(tokenize=None, batch_first=True)
+        if data.word_start_column is not None:
+            fields["word_start"] = Field(tokenize=None, batch_first=True)
         return fields
 
-    def read(self, path: str, fields: dict[str, Field], labelled: bool = True, progress: bool = False) -> Dataset:
-        """The file's token column (with its characters), the feature column, and the tags when ``labelled``."""
+    def file_format(self, path: str) -> str:
+        """The layout ``path`` is read in: ``data.format``, with ``auto`` told by the first line."""
+        fmt = self.config.data.format
+        if fmt == "auto":
+            return "klp2016" if is_klp2016(path) else "conll"
+        return fmt
+
+    def read(self, path: str, fields: dict[str, Field], labelled: bool = True,
+             progress: bool = False) -> Dataset | TextData:
+        """The file's token column (with its characters), the feature and word-start columns, and the tags
+        when ``labelled``; for ``format=text``, the sentences through the analyzer (``TextData``)."""
         data = self.config.data
+        fmt = self.file_format(path)
+        if fmt == "text":
+            def gold(p: str) -> Dataset:
+                return self._read_klp2016(p, fields, labelled=True, progress=progress)
+            return ner_text.analyze(path, fields, data.analyzer, data.on_error, gold if labelled else None, progress)
+        if fmt == "klp2016":
+            return self._read_klp2016(path, fields, labelled, progress)
         width = conll_width(path)
         if width is None:
             raise DataError(path, None, "the file holds no token lines.", "give a CoNLL file: one token per line "
                             "(token, ..., tag), a blank line between sentences", code="no_tokens")
+        columns = self._columns(path, width, fields, labelled)
+        return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
+
+    def _read_klp2016(self, path: str, fields: dict[str, Field], labelled: bool, progress: bool) -> Dataset:
+        data = self.config.data
+        read, raw = read_klp2016(path, data.on_error, data.repair_tags)
+        self.repaired[path] = [str(p) for p in raw.repaired]
+        columns = self._columns(path, 4, fields, labelled)
+        return Dataset.from_read(read, {f"column{i}": c for i, c in enumerate(columns)}, data.on_error, progress)
+
+    def _columns(self, path: str, width: int, fields: dict[str, Field], labelled: bool) -> list[Any]:
+        """``(name, field)`` (or None) for each of the file's ``width`` columns, from the config's column numbers."""
+        data = self.config.data
         columns: list[Any] = [None] * width
         token_column = _column(path, "token_column", data.token_column, width)
         columns[token_column] = tuple([("word", fields["word"])] + ([("char", fields["char"])] if "char" in fields else []))
@@ -130,6 +200,12 @@ class NerTask(Task):
                 raise ConfigError("data.token_column and data.feature_column name the same column",
                                   key="data.feature_column", value=data.feature_column)
             columns[feature_column] = ("feature", fields["feature"])
+        if "word_start" in fields and data.word_start_column is not None:
+            start_column = _column(path, "word_start_column", data.word_start_column, width)
+            if columns[start_column] is not None:
+                raise ConfigError("data.word_start_column names the same column as data.token_column or "
+                                  "data.feature_column", key="data.word_start_column", value=data.word_start_column)
+            columns[start_column] = ("word_start", fields["word_start"])
         if labelled:
             if width < 2:
                 raise DataError(path, None, "has a single column, so no tags to train or evaluate on.",
@@ -139,49 +215,98 @@ class NerTask(Task):
                 raise ConfigError("data.tag_column names the same column as data.token_column or data.feature_column",
                                   key="data.tag_column", value=data.tag_column)
             columns[tag_column] = ("tag", fields["tag"])
-        return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
+        return columns
 
     def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
         data = self.config.data
         if not data.valid:
             raise ConfigError("config key 'data.valid' is required for ner (a CoNLL file to pick the best epoch)",
                               key="data.valid", value=data.valid)
-        train, valid = self.read(data.train, fields, progress=progress), self.read(data.valid, fields, progress=progress)
+        train, valid = self.read_train(fields, progress), self.read(data.valid, fields, progress=progress)
         test = self.read(data.test, fields, progress=progress) if data.test else None
         return Splits(train, valid, test, [str(p) for d in (train, valid, test) if d is not None for p in d.skipped])
+
+    def read_train(self, fields: dict[str, Field], progress: bool) -> Dataset:
+        """The training file as ``data.train_on`` says: the file's morphemes, the analyzer's, or both."""
+        data = self.config.data
+        views: list[Dataset] = []
+        if data.train_on != "analyzer":
+            read = self.read(data.train, fields, progress=progress)
+            if isinstance(read, TextData):
+                raise ConfigError("data.format=text reads raw text, which has no morphemes of its own to train on: "
+                                  "use data.format=klp2016 or auto with data.train_on=analyzer or both",
+                                  key="data.format", value="text")
+            views.append(read)
+        if data.train_on != "file":
+            text = ner_text.analyze(data.train, fields, data.analyzer, data.on_error, None, progress, tagged=True)
+            views.append(text.analyzed)
+        if len(views) == 1:
+            return views[0]
+        first, second = views
+        table = pa.concat_tables([first.table, second.table.select(first.table.column_names)])
+        return Dataset(table, first.fields, path=first.path, skipped=first.skipped + second.skipped)
 
     def build_vocabs(self, fields: dict[str, Field], train: Dataset) -> None:
         """Every field's vocabulary from the training set; words seen fewer than ``min_freq`` times map to <unk>."""
         for name, f in fields.items():
+            if name == "word" and self.config.model.pretrained:
+                self.encoder = pretraining.load_encoder(self.config.model.pretrained, f, self.state)
+                continue
             f.build_vocab(train, min_freq=self.config.data.min_freq if name == "word" else 1)
 
     def build_model(self, fields: dict[str, Field]) -> SequenceTagger:
         m = self.config.model
         word, tag = fields["word"].vocab, fields["tag"].vocab
         assert word is not None and tag is not None
-        char, feature = fields.get("char"), fields.get("feature")
+        char, feature, start = fields.get("char"), fields.get("feature"), fields.get("word_start")
         width = m.hidden_size * (2 if m.bidirectional else 1)
         if m.attention_heads and width % m.attention_heads:
             divisor = next(h for h in (4, 2, 1) if width % h == 0)
             raise ConfigError(f"model.attention_heads={m.attention_heads} does not divide the encoder's output width "
                               f"{width}: choose a divisor of it, such as {divisor}", key="model.attention_heads",
                               value=m.attention_heads)
-        return SequenceTagger(len(word), len(tag), embedding_dim=m.embedding_dim, hidden_size=m.hidden_size, crf=m.crf,
+        lm = self.encoder or pretraining.encoder_for(m.pretrained, fields["word"], self.state)
+        tagger = SequenceTagger(len(word), len(tag), embedding_dim=m.embedding_dim, hidden_size=m.hidden_size, crf=m.crf,
                               tags=tag.itos, padding_idx=word.index("<pad>"),
                               char_vocab_size=len(char.vocab) if char is not None and char.vocab is not None else None,
                               char_dim=m.char_dim, char_hidden=m.char_hidden,
                               feature_vocab_size=len(feature.vocab) if feature is not None and feature.vocab else None,
-                              feature_dim=m.feature_dim, word_dropout=m.word_dropout, unk_idx=word.unk_index,
+                              feature_dim=m.feature_dim,
+                              word_start_vocab_size=len(start.vocab) if start is not None and start.vocab else None,
+                              word_start_dim=m.word_start_dim, word_dropout=m.word_dropout, unk_idx=word.unk_index,
                               attention_heads=m.attention_heads, num_layers=m.num_layers, bidirectional=m.bidirectional,
-                              input_dropout=m.dropout, layer_dropout=m.dropout, output_dropout=m.dropout)
+                              input_dropout=m.dropout, layer_dropout=m.dropout, output_dropout=m.dropout, lm_encoder=lm)
+        lm_embedding = cast(nn.Embedding, self.encoder.embeddings[0]) if self.encoder is not None else None
+        if lm_embedding is not None and lm_embedding.weight.shape == tagger.embedding.weight.shape:
+            with torch.no_grad():  # a new run: the word embedding starts from the forward language model's
+                tagger.embedding.weight.copy_(lm_embedding.weight)
+        return tagger
+
+    def parameter_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        return pretraining.parameter_groups(model, getattr(model, "lm_encoder", None), self.config.model.layer_lr_decay)
+
+    def before_epoch(self, model: nn.Module, epoch: int) -> None:
+        pretraining.unfreeze(getattr(model, "lm_encoder", None), self.config.model.freeze, epoch)
 
     def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         scores, lengths = emissions(model, batch)  # type: ignore[arg-type]
         return unwrap(model).loss(scores, batch.tag, lengths), int(lengths.sum())
 
+    def check_input(self, data: Any, fields: dict[str, Field]) -> None:
+        """As every task (not every token unknown); for raw text also the analyzer's POS tag set."""
+        if isinstance(data, TextData):
+            ner_text.check_tag_set(data, fields)
+            data = data.analyzed
+        super().check_input(data, fields)
+
     @torch.no_grad()
-    def predict(self, model: nn.Module, data: Dataset, device: torch.device) -> dict[str, list[list[int]]]:
-        """Predicted tag ids and gold tag ids (empty without tags) per sentence, in the file's order."""
+    def predict(self, model: nn.Module, data: Dataset | TextData, device: torch.device) -> dict[str, Any]:
+        """Predicted tag ids and gold tag ids (empty without tags) per sentence, in the file's order; for
+        raw text also the entities of each sentence as character spans (``spans``)."""
+        if isinstance(data, TextData):
+            result = self.predict(model, data.analyzed, device)
+            result["spans"] = ner_text.predicted_spans(data, result["predicted"], data.tag_names, self.rename)
+            return result
         model.eval()
         predicted: list[list[int]] = [[] for _ in range(len(data))]
         gold: list[list[int]] = [[] for _ in range(len(data))]
@@ -195,30 +320,65 @@ class NerTask(Task):
                     gold[row] = tags[position][:n]
         return {"predicted": predicted, "gold": gold}
 
-    def evaluate(self, model: nn.Module, data: Dataset, device: torch.device) -> dict[str, Any]:
+    @property
+    def rename(self) -> Callable[[str], str]:
+        """Predicted tags with ``data.map_types`` applied (unchanged without it)."""
+        return ner_text.rename_types(self.config.data.map_types)
+
+    def evaluate(self, model: nn.Module, data: Dataset | TextData, device: torch.device) -> dict[str, Any]:
+        """Entity P/R/F1 over morphemes; for raw text over characters (``level``), with the analyzer's
+        figures and, for a 2016-corpus file, the same model's morpheme-level F1 on the file's own morphemes."""
+        if isinstance(data, TextData):
+            spans = self.predict(model, data, device)["spans"]
+            metrics = ner_text.character_metrics(data, spans)
+            metrics.update(level="character", analyzer=data.analyzer, inexact=data.inexact,
+                           morphemes=sum(len(row) for row in data.morphemes))
+            if data.gold_morphemes is not None:
+                metrics["morpheme_level"] = self.evaluate(model, data.gold_morphemes, device)
+            return metrics
         result = self.predict(model, data, device)
         vocab = data.fields["tag"].vocab
         assert vocab is not None
-        names = vocab.itos
-        return ner_metrics([[names[i] for i in s] for s in result["gold"]],
-                           [[names[i] for i in s] for s in result["predicted"]])
+        names, rename = vocab.itos, self.rename
+        metrics = ner_metrics([[names[i] for i in s] for s in result["gold"]],
+                              [[rename(names[i]) for i in s] for s in result["predicted"]])
+        if self.repaired.get(str(data.path)):
+            metrics["repaired"] = self.repaired[str(data.path)]
+        return metrics
 
-    def write_predictions(self, data: Dataset, predictions: dict[str, list[list[int]]], fields: dict[str, Field],
+    def write_predictions(self, data: Dataset | TextData, predictions: dict[str, Any], fields: dict[str, Field],
                           source: str, handle: IO[str]) -> int:
-        """``token<TAB>tag`` lines, a blank line between sentences, in the file's order."""
+        """``token<TAB>tag`` lines, a blank line between sentences, in the file's order; for raw text one
+        JSON line per sentence, ``{"text", "entities": [{"start", "end", "type", "text"}]}``."""
+        if isinstance(data, TextData):
+            return ner_text.write_entities(data, predictions["spans"], handle)
         vocab = fields["tag"].vocab
         assert vocab is not None
+        rename = self.rename
         for sentence, tags in zip(data.table.column("word").to_pylist(), predictions["predicted"]):
-            handle.write("".join(f"{w}\t{vocab.itos[t]}\n" for w, t in zip(sentence, tags)) + "\n")
+            handle.write("".join(f"{w}\t{rename(vocab.itos[t])}\n" for w, t in zip(sentence, tags)) + "\n")
         return len(data)
 
     def describe(self, splits: Splits, fields: dict[str, Field], model: nn.Module) -> dict[str, Any]:
         return {"train_sentences": len(splits.train), "valid_sentences": len(splits.valid),
-                "vocab": len(fields["word"].vocab or [])}
+                "vocab": len(fields["word"].vocab or []), "repaired": [note for notes in self.repaired.values() for note in notes]}
 
     def report(self, name: str, metrics: dict[str, Any]) -> Iterable[str]:
-        yield f"{name:<6} precision {metrics['precision']:.4f}  recall {metrics['recall']:.4f}  F1 {metrics['f1']:.4f}"
+        level = metrics.get("level")
+        if level == "character":
+            yield (f"analyzer {metrics['analyzer']}: {metrics['morphemes']:,} morphemes, {metrics['inexact']:,} "
+                   "not found in the text as written (restored lemmas, aligned to their characters)")
+        words = f"{level}-level entities: " if level else ""
+        yield (f"{name:<6} {words}precision {metrics['precision']:.4f}  recall {metrics['recall']:.4f}  "
+               f"F1 {metrics['f1']:.4f}")
         yield metrics["report"]
+        if "morpheme_level" in metrics:
+            gold = metrics["morpheme_level"]
+            yield (f"{name:<6} morpheme-level entities, the file's own morphemes (no analyzer): precision "
+                   f"{gold['precision']:.4f}  recall {gold['recall']:.4f}  F1 {gold['f1']:.4f}  "
+                   f"(character-level minus morpheme-level: {100 * (metrics['f1'] - gold['f1']):+.2f} points)")
+        if metrics.get("repaired"):
+            yield f"repaired and kept {len(metrics['repaired'])} sentences: {metrics['repaired'][0]} ..."
 
     def epoch_line(self, record: dict[str, Any]) -> str:
         return (f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  valid P {record['precision']:.4f}"
@@ -228,3 +388,6 @@ class NerTask(Task):
     def result_lines(self, result: dict[str, Any]) -> Iterable[str]:
         yield (f"sentences: train {result['train_sentences']}, valid {result['valid_sentences']}; "
                 f"vocab {result['vocab']}; best epoch {result['best_epoch']}")
+        for note in result.get("repaired", [])[:5]:
+            yield f"repaired and kept: {note}"
+

@@ -282,6 +282,11 @@ class KiwiTokenizer(Tokenizer):
             self._kiwi = Kiwi()
         return self._kiwi
 
+    def tokenize_with_offsets(self, text: str) -> list[tuple[str, str, int, int]]:
+        """``(morpheme, tag, start, end)`` for each morpheme; a restored lemma (``했`` -> ``하`` + ``었``)
+        has the span of the characters it came from."""
+        return [(t.form, t.tag, t.start, t.start + t.len) for t in self._analyzer().tokenize(text)]
+
     def __call__(self, text: str) -> list[str]:
         tokens = self._analyzer().tokenize(text)
         if self.pos:

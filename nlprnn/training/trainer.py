@@ -47,8 +47,10 @@ class ResumableIterator(Protocol):
 @dataclass
 class TrainConfig:
     """Optimization settings; ``schedule``: ``constant``, ``epoch_decay`` (Zaremba et al.: multiply the
-    rate by ``lr_decay`` every epoch after the first ``decay_start`` epochs) or ``plateau`` (multiply by
-    ``lr_decay`` when the monitored metric did not improve for an epoch). ``monitor`` is one of the
+    rate by ``lr_decay`` every epoch after the first ``decay_start`` epochs), ``plateau`` (multiply by
+    ``lr_decay`` when the monitored metric did not improve for an epoch) or ``slanted_triangular``
+    (ULMFiT, per step: up from ``lr / lr_ratio`` to ``lr`` over the first ``warmup`` of all steps, then
+    linearly back down). ``monitor`` is one of the
     task's metrics (checked by the task runner), ``mode`` whether higher (``max``) or lower is better."""
 
     epochs: PositiveInt = 10
@@ -56,9 +58,11 @@ class TrainConfig:
     lr: Positive = 1e-3
     momentum: Annotated[float, Range(0.0, 1.0)] = 0.0
     weight_decay: Annotated[float, Range(low=0.0)] = 0.0
-    schedule: Literal["constant", "epoch_decay", "plateau"] = "constant"
+    schedule: Literal["constant", "epoch_decay", "plateau", "slanted_triangular"] = "constant"
     lr_decay: Annotated[float, Range(0.0, 1.0, low_open=True)] = 0.5
     decay_start: Annotated[int, Range(low=0)] = 4
+    warmup: Annotated[float, Range(0.0, 1.0, low_open=True, high_open=True)] = 0.1  # slanted_triangular's rise
+    lr_ratio: Annotated[float, Range(low=1.0)] = 32.0  # slanted_triangular: lr / lowest rate
     clip: Positive | None = 5.0
     patience: Annotated[int, Range(low=0)] | None = None
     monitor: str = "accuracy"
@@ -98,7 +102,9 @@ class Trainer:
                  evaluate: Callable[[nn.Module], dict[str, Any]], out_dir: str | Path,
                  device: torch.device | str = "cpu", progress: bool = True,
                  on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
-                 distributed: Distributed | None = None, carry: dict[str, Any] | None = None) -> None:
+                 distributed: Distributed | None = None, carry: dict[str, Any] | None = None,
+                 groups: list[dict[str, Any]] | None = None,
+                 before_epoch: Callable[[int], None] | None = None) -> None:
         config.validate()
         if config.deterministic:
             use_deterministic()
@@ -118,7 +124,11 @@ class Trainer:
         self.device = torch.device(device)
         self.progress = progress and self.distributed.is_main
         self.on_epoch_end = on_epoch_end
-        parameters = [p for p in model.parameters() if p.requires_grad]
+        self.before_epoch = before_epoch
+        # groups: ``{"params", "lr_factor"}`` (discriminative rates); parameters frozen now may be unfrozen
+        # by ``before_epoch`` later, so the groups hold them all
+        parameters: Any = ([{"params": g["params"], "lr": config.lr * g.get("lr_factor", 1.0)} for g in groups]
+                           if groups else [p for p in model.parameters() if p.requires_grad])
         if config.optimizer == "adam":
             self.optimizer: torch.optim.Optimizer = torch.optim.Adam(parameters, lr=config.lr,
                                                                      weight_decay=config.weight_decay)
@@ -133,6 +143,9 @@ class Trainer:
         elif config.schedule == "plateau":
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer, mode="max" if config.mode == "max" else "min", factor=config.lr_decay, patience=0)
+        elif config.schedule == "slanted_triangular":
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+                self.optimizer, slanted_triangular(config.epochs * len(train_iterator), config.warmup, config.lr_ratio))
         self.use_amp = config.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.epoch = 0
@@ -233,6 +246,8 @@ class Trainer:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
             self.scaler.step(self.optimizer)
             self.scaler.update()
+            if self.config.schedule == "slanted_triangular":
+                self.scheduler.step()
             self.step += 1
             self.running = [self.running[0] + loss.item(), self.running[1] + tokens, self.running[2] + 1]
             total_loss, total_tokens, batches = self.running
@@ -270,6 +285,8 @@ class Trainer:
         while self.epoch < self.config.epochs:
             if self.config.patience is not None and self.bad_epochs > self.config.patience:
                 break
+            if self.before_epoch is not None:
+                self.before_epoch(self.epoch)
             record: dict[str, Any] = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
             record.update(self.train_epoch())
             self.model.eval()
@@ -289,11 +306,10 @@ class Trainer:
                 record["best"] = True
             else:
                 self.bad_epochs += 1
-            if self.scheduler is not None:
-                if self.config.schedule == "plateau":
-                    self.scheduler.step(float(value))
-                else:
-                    self.scheduler.step()
+            if self.config.schedule == "plateau":
+                self.scheduler.step(float(value))
+            elif self.config.schedule == "epoch_decay":
+                self.scheduler.step()
             self.history.append(_plain(record))
             if self.distributed.is_main:
                 with (self.out_dir / "metrics.jsonl").open("a", encoding="utf-8") as log:
@@ -307,6 +323,17 @@ class Trainer:
                 self.on_epoch_end(self.history[-1])
         barrier(self.distributed)  # best.pt and last.pt are on disk before any rank goes on
         return self.history
+
+
+def slanted_triangular(total_steps: int, warmup: float, ratio: float) -> Callable[[int], float]:
+    """ULMFiT's slanted triangular rate as a factor of the peak rate at step ``t`` (Howard & Ruder 2018, eq. 3)."""
+    cut = max(1, math.floor(total_steps * warmup))
+
+    def factor(t: int) -> float:
+        p = t / cut if t < cut else 1 - (t - cut) / max(1, total_steps - cut)
+        return (1 + max(p, 0.0) * (ratio - 1)) / ratio
+
+    return factor
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
