@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -174,9 +175,16 @@ def task_command(name: str, doc: str | None = None,
     return main
 
 
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  line: str | None = None) -> str:
+    """A warning as the commands print it: ``warning: ...``, without the source line."""
+    return f"warning: {message}\n"
+
+
 def run_command(body: Callable[[], None], remedies: dict[str, str | None] | None = None) -> int:
     """Run a command; an nlprnn error (or a file the system refuses) becomes one line on stderr, its
-    remedies worded with ``remedies`` (this command's flags), and exit code 2."""
+    remedies worded with ``remedies`` (this command's flags), and exit code 2. Warnings are one line too."""
+    warnings.formatwarning = _warning_line
     try:
         body()
     except NlprnnError as error:

@@ -19,7 +19,8 @@ def generate(model: LanguageModel, vocab: Vocab, prompt: str | list[str], max_to
     """Continue ``prompt`` by up to ``max_tokens`` tokens; returns prompt and continuation as text.
 
     ``strategy``: ``"greedy"`` (argmax) or ``"sample"`` (softmax(logits / temperature), restricted to the
-    ``top_k`` best when given). A temperature of 0 is greedy. ``joiner`` is ``""`` for characters.
+    ``top_k`` best when given). A temperature of 0 is greedy. ``joiner`` is ``""`` for characters. The
+    padding token is never produced (it was, now and then, by word-level models).
     """
     if strategy not in ("greedy", "sample"):
         raise ConfigError(f"strategy must be 'greedy' or 'sample', not {strategy!r}")
@@ -35,8 +36,10 @@ def generate(model: LanguageModel, vocab: Vocab, prompt: str | list[str], max_to
     ids = torch.tensor([vocab.lookup_indices(tokens)], device=device)
     logits, state = model(ids)
     out = list(tokens)
+    never = [i for i, t in enumerate(vocab.itos) if t == "<pad>"]  # padding is never text
     for _ in range(max_tokens):
         last = logits[0, -1].float().cpu()
+        last[never] = float("-inf")
         if strategy == "greedy" or temperature == 0:
             next_id = int(last.argmax())
         else:

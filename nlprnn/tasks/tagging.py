@@ -301,23 +301,22 @@ class NerTask(Task):
 
     @torch.no_grad()
     def predict(self, model: nn.Module, data: Dataset | TextData, device: torch.device) -> dict[str, Any]:
-        """Predicted tag ids and gold tag ids (empty without tags) per sentence, in the file's order; for
-        raw text also the entities of each sentence as character spans (``spans``)."""
+        """Predicted tag ids and the gold tags as written (empty without tags) per sentence, in the file's
+        order; for raw text also the entities of each sentence as character spans (``spans``). Gold tags
+        are not looked up in the model's tag vocab: a model may be scored on another corpus's types."""
         if isinstance(data, TextData):
             result = self.predict(model, data.analyzed, device)
             result["spans"] = ner_text.predicted_spans(data, result["predicted"], data.tag_names, self.rename)
             return result
         model.eval()
         predicted: list[list[int]] = [[] for _ in range(len(data))]
-        gold: list[list[int]] = [[] for _ in range(len(data))]
-        for batch in BucketIterator(data, batch_size=128, train=False, device=device):
+        gold: list[list[str]] = data.table.column("tag").to_pylist() if "tag" in data.fields else [[]] * len(data)
+        inputs = Dataset(data.table, {n: f for n, f in data.fields.items() if n != "tag"}, path=data.path)
+        for batch in BucketIterator(inputs, batch_size=128, train=False, device=device):
             scores, lengths = emissions(model, batch)  # type: ignore[arg-type]
             paths = unwrap(model).decode(scores, lengths)
-            tags = batch.tag.tolist() if "tag" in data.fields else None
-            for position, (row, n) in enumerate(zip(batch.rows.tolist(), lengths.tolist())):
+            for position, row in enumerate(batch.rows.tolist()):
                 predicted[row] = paths[position]
-                if tags is not None:
-                    gold[row] = tags[position][:n]
         return {"predicted": predicted, "gold": gold}
 
     @property
@@ -340,7 +339,7 @@ class NerTask(Task):
         vocab = data.fields["tag"].vocab
         assert vocab is not None
         names, rename = vocab.itos, self.rename
-        metrics = ner_metrics([[names[i] for i in s] for s in result["gold"]],
+        metrics = ner_metrics(result["gold"],
                               [[rename(names[i]) for i in s] for s in result["predicted"]])
         if self.repaired.get(str(data.path)):
             metrics["repaired"] = self.repaired[str(data.path)]
