@@ -83,7 +83,9 @@ class SequenceTagger(nn.Module):
             input_size += word_start_dim
         self.lm_encoder = lm_encoder
         if lm_encoder is not None:  # TagLM: the language models' states beside the tagger's own inputs
-            input_size += int(lm_encoder.output_size)
+            width = lm_encoder.output_size
+            assert isinstance(width, int)
+            input_size += width
         self.char_embedding: nn.Embedding | None = None
         if char_vocab_size is not None:  # a BiLSTM over each word's characters (Lample et al. 2016)
             self.char_embedding = nn.Embedding(char_vocab_size, char_dim, padding_idx=padding_idx)
