@@ -201,3 +201,11 @@ def test_text_files_have_nothing_to_score_against(bundle: Path, capsys: pytest.C
     assert ner(["evaluate", "--bundle", str(bundle), "--data", str(RAW / "sentences.txt"), "--format", "text",
                 "--no-progress"]) == 2
     assert "holds text only" in capsys.readouterr().err
+
+
+def test_a_wrong_format_or_analyzer_flag_names_the_key(bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for flag, value in (("--format", "xml"), ("--analyzer", "nope")):
+        assert ner(["evaluate", "--bundle", str(bundle), "--data", str(RAW / "dev.txt"), flag, value,
+                    "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: config key 'data.{flag[2:]}'") and value in err

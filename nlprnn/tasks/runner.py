@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nlprnn.config import build_config
+from nlprnn.config import build_config, fill
 from nlprnn.data.batching import default_device
 from nlprnn.data.field import Field
 from nlprnn.errors import BundleError, ConfigError
@@ -149,7 +149,7 @@ def _with_data(loaded: Loaded, on_error: str | None, data: dict[str, Any] | None
     if on_error and hasattr(section, "on_error"):
         overrides["on_error"] = on_error
     if overrides:
-        changed = build_config(type(section), base=section, overrides=overrides)
+        changed = fill(section, overrides, "data.")
         loaded.task.config = dataclasses.replace(loaded.task.config, data=changed)
 
 
