@@ -128,7 +128,7 @@ def main() -> None:
     for name in ("nsmc", "kmou", "klp2016"):
         p = sub.add_parser(name)
         p.add_argument("--pretrained", default="", help="FWD/bundle[,BWD/bundle]; empty: from scratch")
-        p.add_argument("--freeze", choices=["gradual", "none", "frozen"], default="gradual" if name == "nsmc" else "frozen")
+        p.add_argument("--freeze", choices=["gradual", "none", "frozen"], default="gradual")
         p.add_argument("--layer-lr-decay", type=float, default=2.6)
         p.add_argument("--schedule", default="slanted_triangular" if name == "nsmc" else "epoch_decay",
                        choices=["constant", "epoch_decay", "slanted_triangular"])
