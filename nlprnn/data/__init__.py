@@ -3,6 +3,7 @@
 from nlprnn.data.batching import Batch, BucketSampler, default_device, pack, unpack
 from nlprnn.data.columns import IdColumn
 from nlprnn.data.dataset import Dataset
+from nlprnn.data.entity_files import RawSentences, Span, parse_markup, read_char_bio, read_klp2016, read_raw
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import LanguageModelingDataset, SequenceTaggingDataset, TabularDataset
@@ -35,4 +36,5 @@ __all__ = [
     "SequenceTaggingDataset", "TabularDataset", "TagField", "Vocab", "WindowIterator", "bio_errors", "bioes_to_bio",
     "StreamResult", "default_device", "iob1_to_bio", "iter_tsv_chunks", "pack", "pad_rows", "read_conll",
     "read_delimited", "read_jsonl", "read_tsv", "repair_bio", "stream_preprocess", "to_bio", "unpack",
+    "RawSentences", "Span", "parse_markup", "read_char_bio", "read_klp2016", "read_raw",
 ]

@@ -6,8 +6,9 @@ from nlprnn.models.encoder import RNNEncoder, reverse_within_lengths
 from nlprnn.models.generation import generate
 from nlprnn.models.heads import LanguageModel, SequenceClassifier, SequenceRegressor, SequenceTagger
 from nlprnn.models.layer_norm_rnn import LayerNormRNNLayer
+from nlprnn.models.pretrained import LanguageModelEncoder, PretrainedClassifier
 
 __all__ = [
-    "CRF", "LanguageModel", "LayerNormRNNLayer", "RNNEncoder", "SequenceClassifier", "SequenceRegressor",
+    "CRF", "LanguageModel", "LanguageModelEncoder", "LayerNormRNNLayer", "PretrainedClassifier", "RNNEncoder", "SequenceClassifier", "SequenceRegressor",
     "SequenceTagger", "bio_allowed", "embedding_from_vocab", "generate", "reverse_within_lengths",
 ]
