@@ -93,7 +93,7 @@ def train_overrides(task: type[Task], args: argparse.Namespace) -> dict[str, Any
     overrides.update(parse_sets(args.set))
     named = {task.data_key: args.data, "train.epochs": args.epochs, "out": args.out,
              "data.on_error": getattr(args, "on_error", None)}
-    named.update({key: getattr(args, flag.lstrip("-").replace("-", "_")) for flag, (key, _) in task.flags.items()})
+    named.update(flag_values(task.flags, args))
     overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
 
@@ -125,15 +125,16 @@ def run_train(task_cls: type[Task], args: argparse.Namespace) -> None:
     print(f"bundle: {config.out}/bundle  metrics: {config.out}/metrics.jsonl  curves: {config.out}/curves.png")
 
 
-def use_overrides(task: type[Task], args: argparse.Namespace) -> dict[str, Any]:
-    """The data keys that ``evaluate``/``predict`` flags (``Task.use_flags``) set for this file."""
-    return {key: getattr(args, flag.lstrip("-").replace("-", "_")) for flag, (key, _) in task.use_flags.items()}
+def flag_values(flags: dict[str, tuple[str, str]], args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys a task's named flags (``Task.flags``, ``Task.use_flags``) set, with the parsed
+    values (None where a flag was not given)."""
+    return {key: getattr(args, flag.lstrip("-").replace("-", "_")) for flag, (key, _) in flags.items()}
 
 
 def run_evaluate(args: argparse.Namespace, task: str) -> None:
     loaded = runner.load(args.bundle, task)
     metrics = runner.evaluate(loaded, args.data, progress=not args.no_progress, on_error=getattr(args, "on_error", None),
-                              data=use_overrides(TASKS[task], args))
+                              data=flag_values(TASKS[task].use_flags, args))
     print(f"rows   {metrics['rows']}")
     print("\n".join(loaded.task.report(args.data, metrics)))
     print_skipped(metrics["skipped"])
@@ -142,7 +143,7 @@ def run_evaluate(args: argparse.Namespace, task: str) -> None:
 def run_predict(args: argparse.Namespace, task: str) -> None:
     rows, skipped = runner.predict(args.bundle, args.data, args.output, progress=not args.no_progress,
                                    on_error=getattr(args, "on_error", None), task=task,
-                                   data=use_overrides(TASKS[task], args))
+                                   data=flag_values(TASKS[task].use_flags, args))
     if args.output:
         print(f"{rows} predictions written to {args.output}", file=sys.stderr)
     print_skipped(skipped, file=sys.stderr)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from nlprnn.data.readers import ReadResult, RowProblem, decode_lines
+from nlprnn.data.readers import ReadResult, RowProblem, decode_lines, first_lines, sentence_problem
 from nlprnn.errors import DataError
 
 _MARKUP = re.compile(r"<([^<>]+?):([A-Z]{2,3})>")
@@ -77,8 +77,7 @@ def parse_markup(marked: str) -> tuple[str, list[Span]]:
 
 def is_klp2016(path: str | Path) -> bool:
     """Whether the file starts like the 2016 corpus: its first non-blank line is a ``; `` sentence line."""
-    lines, _ = decode_lines(path, on_error="skip")
-    first = next((line for line in lines if line.strip()), "")
+    first = next((line for line in first_lines(path) if line.strip()), "")
     return first.startswith("; ")
 
 
@@ -105,10 +104,8 @@ def read_klp2016(path: str | Path, on_error: str = "raise", repair_tags: bool = 
     sentence_lines: list[int] = []
 
     def fail(number: int, problem: str, fix: str, code: str, tags: bool = False) -> None:
-        if on_error == "raise":
-            raise DataError(path, number, problem, fix, remedies=(("repair_tags",) if tags else ()) + ("skip_rows",),
-                            code=code)
-        skipped.append(RowProblem(str(path), number, problem + " The sentence was skipped."))
+        remedies = (("repair_tags",) if tags else ()) + ("skip_rows",)
+        skipped.append(sentence_problem(path, number, problem, fix, on_error, code, remedies))
 
     index = 0
     while index < len(lines):
@@ -232,11 +229,10 @@ def read_char_bio(path: str | Path, on_error: str = "raise") -> RawSentences:
         char, tab, tag = line.rpartition("\t")
         tag = tag.strip().replace("_", "-")
         if not tab or len(char) != 1 or not (tag == "O" or tag[:2] in ("B-", "I-")):
-            problem = (f"expected one character, a tab and its tag (O, B-TYPE, I-TYPE), found {line[:40]!r}.")
-            if on_error == "raise":
-                raise DataError(path, number, problem, "write `CHAR<TAB>TAG` per character (a space is its own "
-                                "character), a blank line between sentences", remedies=("skip_rows",), code="wrong_columns")
-            skipped.append(RowProblem(str(path), number, problem + " The sentence was skipped."))
+            skipped.append(sentence_problem(
+                path, number, f"expected one character, a tab and its tag (O, B-TYPE, I-TYPE), found {line[:40]!r}.",
+                "write `CHAR<TAB>TAG` per character (a space is its own character), a blank line between sentences",
+                on_error, "wrong_columns"))
             bad = True
             continue
         if not chars:
@@ -266,8 +262,7 @@ def read_raw(path: str | Path, on_error: str = "raise") -> RawSentences:
     sentence a line."""
     if is_klp2016(path):
         return read_klp2016(path, on_error)[1]
-    lines, _ = decode_lines(path, on_error="skip")
-    head = [line for line in lines[:200] if line and not line.startswith("##")]
+    head = [line for line in first_lines(path) if line and not line.startswith("##")]
     if head and all(re.fullmatch(r".\t(O|[BI][-_]\S+)", line) for line in head):
         return read_char_bio(path, on_error)
     return read_text_lines(path, on_error)

@@ -72,6 +72,14 @@ def _check_file(path: str | Path) -> Path:
     return p
 
 
+def first_lines(path: str | Path, count: int = 200) -> list[str]:
+    """The file's first ``count`` lines (BOM and CR stripped, undecodable bytes replaced), to tell layouts
+    apart without reading the whole file."""
+    with open(_check_file(path), encoding="utf-8-sig", errors="replace", newline="\n") as handle:
+        lines = [line.removesuffix("\n") for line, _ in zip(handle, range(count))]
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _open_bytes(path: str | Path) -> bytes:
     data = _check_file(path).read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -342,11 +350,9 @@ def read_conll(
         if width is None:
             width = len(parts)
         if len(parts) != width:
-            problem = f"expected {width} columns, found {len(parts)}."
-            if on_error == "raise":
-                raise DataError(path, number, problem, "give every token line the same columns (token, ..., tag)",
-                                remedies=("skip_rows",), code="wrong_columns")
-            problems.append(RowProblem(str(path), number, problem + " The sentence was skipped."))
+            problems.append(sentence_problem(path, number, f"expected {width} columns, found {len(parts)}.",
+                                             "give every token line the same columns (token, ..., tag)", on_error,
+                                             "wrong_columns"))
             bad_sentence = True
             continue
         if not current:
@@ -363,6 +369,15 @@ def read_conll(
     })
     problems.sort(key=lambda p: p.line)
     return ReadResult(str(path), table, np.asarray(numbers, dtype=np.int64), problems, token_lines=True)
+
+
+def sentence_problem(path: str | Path, number: int, problem: str, fix: str, on_error: str, code: str,
+                     remedies: tuple[str, ...] = ("skip_rows",)) -> RowProblem:
+    """A bad line of a file read a sentence at a time: raised (``on_error="raise"``) with ``fix`` and the
+    remedies, or returned to list, the sentence it belongs to skipped."""
+    if on_error == "raise":
+        raise DataError(path, number, problem, fix, remedies=remedies, code=code)
+    return RowProblem(str(path), number, problem + " The sentence was skipped.")
 
 
 def _invalid_utf8(path: str | Path, number: int, raw: bytes, error: UnicodeDecodeError, on_error: str) -> RowProblem:

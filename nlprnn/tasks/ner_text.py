@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from nlprnn.data.dataset import Dataset
-from nlprnn.data.entity_files import RawSentences, Span, char_tags, is_klp2016, read_raw, spans_of_char_tags
+from nlprnn.data.entity_files import RawSentences, Span, char_tags, spans_of_char_tags
 from nlprnn.data.field import Field
 from nlprnn.data.readers import ReadResult
 from nlprnn.errors import ConfigError, DataError
@@ -60,12 +60,13 @@ class TextData:
         return sum(not m.exact for row in self.morphemes for m in row)
 
 
-def analyze(path: str, fields: dict[str, Field], analyzer: str, on_error: str,
-            read_gold: Callable[[str], Dataset] | None, progress: bool = False, tagged: bool = False) -> TextData:
-    """The sentences of ``path`` through ``analyzer``, with the fields of a tagger (``word``, and ``char``,
-    ``feature`` (POS), ``word_start`` where the model has them); ``tagged``: with the file's entities
-    projected onto the analyzer's morphemes as BIO tags (``project``), to train on."""
-    sentences = read_raw(path, on_error)
+def analyze(sentences: RawSentences, fields: dict[str, Field], analyzer: str, on_error: str,
+            gold: Dataset | None = None, progress: bool = False, tagged: bool = False) -> TextData:
+    """A file's raw ``sentences`` (``read_raw``) through ``analyzer``, with the fields of a tagger (``word``,
+    and ``char``, ``feature`` (POS), ``word_start`` where the model has them); ``gold``: the same file's own
+    morphemes, for a 2016-corpus file; ``tagged``: with the file's entities projected onto the analyzer's
+    morphemes as BIO tags (``project``), to train on."""
+    path = sentences.path
     morphemes = morphemes_with_offsets(analyzer, sentences.texts, progress=progress)
     list_type = pa.list_(pa.string())
     columns = {
@@ -91,7 +92,6 @@ def analyze(path: str, fields: dict[str, Field], analyzer: str, on_error: str,
     analyzed = Dataset.from_read(read, mapping, on_error=on_error, progress=progress)
     row_of_line = {line: i for i, line in enumerate(sentences.lines)}
     rows = [row_of_line[int(line)] for line in analyzed.lines]
-    gold = read_gold(path) if read_gold is not None and is_klp2016(path) else None
     tags = fields["tag"].vocab
     return TextData(sentences, morphemes, analyzed, rows, analyzer, list(tags.itos) if tags else [], gold)
 

@@ -19,12 +19,12 @@ from torch import nn
 from nlprnn.config import Device, OnError, PositiveInt, Probability, Range, TokenizerName
 from nlprnn.data.batching import Batch
 from nlprnn.data.dataset import Dataset
-from nlprnn.data.entity_files import is_klp2016, read_klp2016
+from nlprnn.data.entity_files import RawSentences, is_klp2016, read_klp2016, read_raw
 from nlprnn.data.field import Field
 from nlprnn.data.file_datasets import SequenceTaggingDataset
 from nlprnn.data.iterators import BucketIterator
 from nlprnn.data.nested_field import NestedField
-from nlprnn.data.readers import conll_width
+from nlprnn.data.readers import ReadResult, conll_width
 from nlprnn.data.tag_field import TagField
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
@@ -170,11 +170,10 @@ class NerTask(Task):
         data = self.config.data
         fmt = self.file_format(path)
         if fmt == "text":
-            def gold(p: str) -> Dataset:
-                return self._read_klp2016(p, fields, labelled=True, progress=progress)
-            return ner_text.analyze(path, fields, data.analyzer, data.on_error, gold if labelled else None, progress)
+            sentences, gold = self._raw_text(path, fields, labelled, progress)
+            return ner_text.analyze(sentences, fields, data.analyzer, data.on_error, gold, progress)
         if fmt == "klp2016":
-            return self._read_klp2016(path, fields, labelled, progress)
+            return self._klp2016_dataset(self._parse_klp2016(path)[0], fields, labelled, progress)
         width = conll_width(path)
         if width is None:
             raise DataError(path, None, "the file holds no token lines.", "give a CoNLL file: one token per line "
@@ -182,12 +181,26 @@ class NerTask(Task):
         columns = self._columns(path, width, fields, labelled)
         return SequenceTaggingDataset(path, columns, on_error=data.on_error, progress=progress)
 
-    def _read_klp2016(self, path: str, fields: dict[str, Field], labelled: bool, progress: bool) -> Dataset:
+    def _parse_klp2016(self, path: str) -> tuple[ReadResult, RawSentences]:
+        """A 2016-corpus file read once: its morpheme columns and its raw sentences (repairs noted)."""
         data = self.config.data
         read, raw = read_klp2016(path, data.on_error, data.repair_tags)
         self.repaired[path] = [str(p) for p in raw.repaired]
-        columns = self._columns(path, 4, fields, labelled)
-        return Dataset.from_read(read, {f"column{i}": c for i, c in enumerate(columns)}, data.on_error, progress)
+        return read, raw
+
+    def _klp2016_dataset(self, read: ReadResult, fields: dict[str, Field], labelled: bool, progress: bool) -> Dataset:
+        columns = self._columns(read.path, 4, fields, labelled)
+        return Dataset.from_read(read, {f"column{i}": c for i, c in enumerate(columns)}, self.config.data.on_error,
+                                 progress)
+
+    def _raw_text(self, path: str, fields: dict[str, Field], gold: bool,
+                  progress: bool) -> tuple[RawSentences, Dataset | None]:
+        """A file's raw sentences (any layout ``read_raw`` knows) and, for a 2016-corpus file when ``gold``,
+        its own morphemes with their tags: the file is read once for both."""
+        if not is_klp2016(path):
+            return read_raw(path, self.config.data.on_error), None
+        read, sentences = self._parse_klp2016(path)
+        return sentences, self._klp2016_dataset(read, fields, True, progress) if gold else None
 
     def _columns(self, path: str, width: int, fields: dict[str, Field], labelled: bool) -> list[Any]:
         """``(name, field)`` (or None) for each of the file's ``width`` columns, from the config's column numbers."""
@@ -239,7 +252,8 @@ class NerTask(Task):
                                   key="data.format", value="text")
             views.append(read)
         if data.train_on != "file":
-            text = ner_text.analyze(data.train, fields, data.analyzer, data.on_error, None, progress, tagged=True)
+            sentences, _ = self._raw_text(data.train, fields, False, progress)
+            text = ner_text.analyze(sentences, fields, data.analyzer, data.on_error, None, progress, tagged=True)
             views.append(text.analyzed)
         if len(views) == 1:
             return views[0]
