@@ -104,7 +104,7 @@ def padding_table(path: str) -> None:
 def kkma_table(path: str, rows: int) -> None:
     import nlprnn
     from nlprnn.data.readers import read_tsv
-    from nlprnn.tokenizers.korean import cpu_count
+    from nlprnn.parallel import cpu_count
 
     distinct = list(dict.fromkeys(t for t in read_tsv(path).table.column("document").to_pylist() if t.strip()))
     warmup, texts = distinct[:WARMUP_ROWS], distinct[WARMUP_ROWS:WARMUP_ROWS + rows]

@@ -1,6 +1,7 @@
 """NSMC sentiment with a 2-layer BiLSTM classifier: the reproduction in the README.
 
     python benchmarks/reproduce_nsmc.py --tokenizer kkma [--epochs 4] [--cache-dir DIR]
+        [--hidden 128] [--embedding 128] [--dropout 0.3] [--min-freq 2]
 
 Reads ``../shared/data/nsmc/ratings_train.txt`` (150,000 rows), splits off 10% for validation and 10%
 for test (stratified, seeded), trains, and prints a table row: tokenizer, rows, vocab, best epoch,
@@ -24,6 +25,9 @@ def main() -> None:
     parser.add_argument("--tokenizer", default="kkma")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--embedding", type=int, default=128)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--min-freq", type=int, default=2)
     parser.add_argument("--out", default=None)
     parser.add_argument("--cache-dir", default=None, help="token cache (default ~/.cache/nlprnn)")
     args = parser.parse_args()
@@ -31,9 +35,10 @@ def main() -> None:
         os.environ["NLPRNN_CACHE"] = args.cache_dir
     config = ClassifyConfig(
         data=DataConfig(train=args.nsmc, test=None, text_column="document", label_column="label",
-                        tokenizer=args.tokenizer, valid_ratio=0.1, test_ratio=0.1, min_freq=2, batch_size=64,
+                        tokenizer=args.tokenizer, valid_ratio=0.1, test_ratio=0.1, min_freq=args.min_freq, batch_size=64,
                         on_error="skip"),
-        model=ModelConfig(embedding_dim=128, hidden_size=args.hidden, num_layers=2, bidirectional=True, dropout=0.3),
+        model=ModelConfig(embedding_dim=args.embedding, hidden_size=args.hidden, num_layers=2, bidirectional=True,
+                          dropout=args.dropout),
         train=TrainConfig(epochs=args.epochs, lr=2e-3, monitor="accuracy", seed=0),
         out=args.out or f"runs/nsmc-{args.tokenizer}",
     )

@@ -160,3 +160,27 @@ def test_pad_rows_round_trip_recovers_every_row():
     offsets = np.array([0, 3, 3, 7, 10])
     out, lengths = pad_rows(values, offsets, np.array([3, 0, 2]), pad=-1)
     assert [out[i, :n].tolist() for i, n in enumerate(lengths)] == [[7, 8, 9], [0, 1, 2], [3, 4, 5, 6]]
+
+
+def test_padding_agrees_with_a_row_by_row_reference():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = rng.integers(0, 7, size=int(rng.integers(1, 12)))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        values = rng.integers(10, 99, size=int(offsets[-1]))
+        rows = rng.choice(len(lengths), size=int(rng.integers(1, len(lengths) + 1)), replace=False)
+        init, eos = (1 if rng.random() < 0.5 else None), (2 if rng.random() < 0.5 else None)
+        fix = int(rng.integers(2, 9)) if rng.random() < 0.4 else None  # room for init and eos
+        truncate_first, pad_first = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+        out, total = pad_rows(values, offsets, rows, 0, init=init, eos=eos, fix_length=fix,
+                              truncate_first=truncate_first, pad_first=pad_first)
+        expected = []
+        for r in rows:
+            tokens = values[offsets[r]:offsets[r + 1]].tolist()
+            if fix is not None:
+                room = fix - (init is not None) - (eos is not None)
+                tokens = tokens[max(len(tokens) - room, 0):] if truncate_first else tokens[:max(room, 0)]
+            expected.append(([init] if init is not None else []) + tokens + ([eos] if eos is not None else []))
+        width = fix if fix is not None else max(map(len, expected))
+        padded = [[0] * (width - len(e)) + e if pad_first else e + [0] * (width - len(e)) for e in expected]
+        assert out.tolist() == padded and total.tolist() == [len(e) for e in expected]

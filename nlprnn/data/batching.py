@@ -150,12 +150,16 @@ class BucketSampler(Sampler[list[int]]):
         return [group[self.rank] for group in groups]
 
     def __iter__(self) -> TypingIterator[list[int]]:
-        """This epoch's batches from ``position`` on; ``position`` counts them as they are taken, and
-        the epoch moves on (position back to 0) when they are all taken."""
+        """This epoch's batches from ``position`` on, as lists (what DataLoader passes its workers)."""
+        return (rows.tolist() for rows in self.arrays())
+
+    def arrays(self) -> TypingIterator[np.ndarray]:
+        """This epoch's batches from ``position`` on, as index arrays; ``position`` counts them as they
+        are taken, and the epoch moves on (position back to 0) when they are all taken."""
         batches = self.batches()
         for k in range(self.position, len(batches)):
             self.position = k + 1
-            yield batches[k].tolist()
+            yield batches[k]
         self.epoch += 1
         self.position = 0
 
@@ -295,7 +299,7 @@ class _Gather(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return 0
 
-    def __getitem__(self, rows: list[int]) -> dict[str, Any]:
+    def __getitem__(self, rows: list[int] | np.ndarray) -> dict[str, Any]:
         index = np.asarray(rows, dtype=np.int64)
         out: dict[str, Any] = {name: field.to_tensors(field.batch_arrays(column, index))
                                for name, (field, column) in self.columns.items()}

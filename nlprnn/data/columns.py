@@ -7,12 +7,12 @@ example, and lets DataLoader workers receive the whole column cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import pyarrow as pa
 
 from nlprnn.data.issues import Locate
+from nlprnn.parallel import map_threads, thread_parts
 
 
 @dataclass
@@ -67,9 +67,40 @@ def encode(array: pa.Array | pa.ChunkedArray) -> Encoded:
         flat, offsets = list_offsets(array)
     else:
         flat, offsets = array, None
-    encoded = pc.dictionary_encode(flat.cast(pa.string()))
+    flat = flat.cast(pa.string())
+    parts = thread_parts(len(flat))
+    if parts > 1 and flat.null_count == 0:
+        dictionary, indices = _encode_in_parts(flat, parts)
+        return Encoded(dictionary, indices, offsets)
+    encoded = pc.dictionary_encode(flat)
     indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return Encoded(encoded.dictionary, indices, offsets)
+
+
+def _encode_in_parts(strings: pa.StringArray, parts: int) -> tuple[pa.Array, np.ndarray]:
+    """Dictionary-encode in ``parts`` threads: each string goes to the part its last byte and length
+    choose, so one value never lands in two parts and the parts' dictionaries simply concatenate.
+    (Encoding halves and merging their dictionaries cost as much as encoding once.) The dictionary
+    is then in no particular order; nothing that reads it relies on first-seen order."""
+    import pyarrow.compute as pc
+
+    ends = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset:strings.offset + len(strings) + 1]
+    lengths = np.diff(ends)
+    data = strings.buffers()[2]
+    last = np.zeros(len(strings), dtype=np.int64)
+    if data is not None and data.size:
+        chars = np.frombuffer(data, dtype=np.uint8)
+        nonempty = lengths > 0
+        last[nonempty] = chars[ends[1:][nonempty] - 1]
+    part = (last + lengths) % parts
+    masks = [part == p for p in range(parts)]
+    encoded = map_threads(lambda mask: pc.dictionary_encode(strings.filter(pa.array(mask))), masks)
+    indices = np.empty(len(strings), dtype=np.int64)
+    base = 0
+    for mask, piece in zip(masks, encoded):
+        indices[mask] = piece.indices.to_numpy(zero_copy_only=False) + base
+        base += len(piece.dictionary)
+    return pa.concat_arrays([piece.dictionary for piece in encoded]), indices
 
 
 def list_offsets(array: pa.ListArray | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
@@ -86,6 +117,13 @@ def list_lengths(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     import pyarrow.compute as pc
 
     return pc.list_value_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def blank(strings: pa.Array) -> np.ndarray:
+    """True where a string is empty or only whitespace (one pass, no trimmed copy made)."""
+    import pyarrow.compute as pc
+
+    return pc.or_(pc.equal(pc.binary_length(strings), 0), pc.utf8_is_space(strings)).to_numpy(zero_copy_only=False)
 
 
 def merge_counts(pairs: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:
@@ -125,10 +163,3 @@ def _is_number(value: str) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-def token_lists(lists: list[list[str]]) -> pa.ListArray:
-    """Python token lists as an Arrow list column (flattened first: 2.5x faster than nested conversion)."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(list(chain.from_iterable(lists)), type=pa.string()))

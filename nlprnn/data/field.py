@@ -32,12 +32,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 
-from nlprnn.data.columns import Encoded, IdColumn, encode, list_offsets, merge_counts, numbers, token_lists
+from nlprnn.data.columns import Encoded, IdColumn, blank, encode, list_offsets, merge_counts, numbers
 from nlprnn.data.issues import EMPTY_TEXT, EMPTY_TOKEN, NO_TOKENS, Locate, RowIssue, nowhere
 from nlprnn.data.padding import flatten, pad_rows
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError, DataError, VocabError, no_effect
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
+from nlprnn.tokenizers.base import token_lists
 
 LIST_OF_STRINGS = pa.list_(pa.string())
 
@@ -193,10 +194,10 @@ class Field:
         lowered = False
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             tokenizer = self.tokenizer or get_tokenizer("whitespace")  # None: torchtext's str.split
-            if self.lower and tokenizer.lowercase_commutes:
-                column, lowered = pc.utf8_lower(column), True
-            tokens = tokenizer.tokenize_arrow(column)
+            lowered = self.lower and tokenizer.lowercase_commutes
+            tokens = tokenizer.tokenize_arrow(column, lower=lowered)
             if tokens is None:
+                lowered = False
                 lists, report = tokenizer.tokenize_many(column.to_pylist(), progress=progress)
                 tokens = token_lists(lists)
         else:
@@ -218,14 +219,14 @@ class Field:
         """Rows this field cannot use, with why: empty text, no tokens left after tokenizing, a runaway row."""
         problems: dict[int, RowIssue] = {}
         if pa.types.is_string(raw.type):
-            empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(raw)), 0).to_numpy(zero_copy_only=False)
+            empty = blank(raw)
             for i in np.flatnonzero(empty):
                 problems[int(i)] = EMPTY_TEXT
         elif pa.types.is_list(raw.type) and len(raw):  # a CoNLL column: every token must have text
             flat, offsets = list_offsets(raw)
-            blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0).to_numpy(zero_copy_only=False)
-            if blank.any():
-                rows = np.searchsorted(offsets, np.flatnonzero(blank), side="right") - 1
+            blanks = blank(flat)
+            if blanks.any():
+                rows = np.searchsorted(offsets, np.flatnonzero(blanks), side="right") - 1
                 for i in np.unique(rows):
                     problems[int(i)] = EMPTY_TOKEN
         if self.sequential:

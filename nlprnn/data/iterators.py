@@ -90,7 +90,7 @@ class Iterator:
         process without DataLoader's per-batch bookkeeping, which cost a quarter of an NSMC epoch."""
         gather = _Gather({name: (field, self.dataset.ids(name)) for name, field in self.dataset.fields.items()})
         if self.num_workers == 0:
-            return (gather[rows] for rows in self.sampler)
+            return map(gather.__getitem__, self.sampler.arrays())
         # spawn, not fork: a forked child of a process that started a JVM hangs (see tokenizers.pool)
         return DataLoader(gather, sampler=self.sampler, batch_size=None, collate_fn=_identity,
                           num_workers=self.num_workers, pin_memory=self.device.type == "cuda",

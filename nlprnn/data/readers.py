@@ -12,7 +12,6 @@ characters (NSMC holds 623 documents with doubled quotes that CSV rules would ma
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from nlprnn.errors import ConfigError, DataError
+from nlprnn.parallel import map_threads, thread_parts
 
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -227,40 +227,50 @@ def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[
     the problem.
     """
     data = _open_bytes(path)
-    if b"\r" in data or b"\n\n" in data or not data.strip() or data.startswith(b"\n"):
+    if not data or data.isspace() or b"\r" in data or data.startswith(b"\n"):
         return None
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    if len(data) and data[-1:] != b"\n":
-        ends = np.append(ends, len(data))
-    tab_positions = np.flatnonzero(raw == 9)
-    tabs = np.diff(np.searchsorted(tab_positions, ends), prepend=0)
-    if not (tabs == tabs[0]).all():
-        return None
+    first_end = data.find(b"\n")
     try:
-        first_line = data[: ends[0]].decode("utf-8")
+        first_line = data[: first_end if first_end >= 0 else len(data)].decode("utf-8")
     except UnicodeDecodeError:
         return None
+    width = first_line.count("\t") + 1
     names = list(columns) if columns is not None else None
     if skip_header:
         names = names or first_line.split("\t")
     elif names is None:
-        names = [f"column{i}" for i in range(int(tabs[0]) + 1)]
-    if len(names) != int(tabs[0]) + 1:
+        names = [f"column{i}" for i in range(width)]
+    if len(names) != width:
         return None
-    # use_threads=False: with Arrow's reader threads, a process that had also run torch aborted at exit
-    # now and then ("terminate called without an active exception", 3 of 12 predict runs); one thread
-    # reads NSMC as fast here
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if skip_header else 0, use_threads=False),
+    # a line with another number of tabs makes Arrow raise (ArrowInvalid, below) and a blank line
+    # (which Arrow skips) leaves a row count short of the line count: the careful path then names
+    # them. Looking for either before reading cost more than the read itself.
+    # Arrow's own reader threads (use_threads=True) made a process that had also run torch abort at
+    # exit now and then ("terminate called without an active exception", 3 of 12 predict runs); the
+    # file is cut at line ends into one piece per core instead, each read by one of our threads
+    parts = thread_parts(len(data) // 100)  # ~100 bytes a line
+    cuts = [0]
+    for i in range(1, parts):
+        end = data.find(b"\n", max(len(data) * i // parts, cuts[-1]))
+        cuts.append(len(data) if end < 0 else end + 1)
+    pieces = [(start, end) for start, end in zip(cuts, cuts[1:] + [len(data)]) if start < end]
+
+    def read(piece: tuple[int, int]) -> pa.Table:
+        return pacsv.read_csv(
+            pa.BufferReader(memoryview(data)[piece[0]:piece[1]]),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if skip_header and piece[0] == 0 else 0,
+                                           use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
         )
+
+    try:
+        table = pa.concat_tables(map_threads(read, pieces))
     except pa.ArrowInvalid:  # e.g. invalid UTF-8: the careful path says where
         return None
     start = 2 if skip_header else 1
+    if table.num_rows != data.count(b"\n") + (not data.endswith(b"\n")) - (start - 1):
+        return None  # blank lines: the careful path keeps the line numbers right
     return ReadResult(str(path), table, np.arange(start, start + table.num_rows, dtype=np.int64))
 
 

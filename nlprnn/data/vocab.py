@@ -20,8 +20,36 @@ import pyarrow.compute as pc
 import torch
 
 from nlprnn.errors import ConfigError, DataError, UnknownTokenError, VocabError
+from nlprnn.parallel import map_threads, thread_parts
 
 FORMAT_VERSION = 1
+
+
+def frequency_order(tokens: pa.Array, counts: np.ndarray) -> np.ndarray:
+    """Positions of ``tokens`` by descending count, ties in code-point (UTF-8 byte) order.
+
+    A large vocabulary is cut into ranges of tokens by their first four bytes, each range sorted in
+    its own thread; a stable sort by count then puts them together, ties staying in range order.
+    """
+    table = pa.table({"count": counts, "token": tokens})
+    keys = [("count", "descending"), ("token", "ascending")]
+    parts = thread_parts(len(tokens))
+    if parts < 2 or not pa.types.is_string(tokens.type) or tokens.null_count:
+        return pc.sort_indices(table, sort_keys=keys).to_numpy()
+    ends = np.frombuffer(tokens.buffers()[1], dtype=np.int32)[tokens.offset:tokens.offset + len(tokens) + 1]
+    chars = np.frombuffer(tokens.buffers()[2] or b"", dtype=np.uint8)
+    chars = np.concatenate([chars, np.zeros(4, dtype=np.uint8)])
+    width = np.arange(4)
+    prefix = chars[ends[:-1, None] + width]
+    prefix[width[None, :] >= np.diff(ends)[:, None]] = 0  # shorter tokens: zeros sort first, as in memcmp
+    key = prefix.view(">u4").ravel()
+    cuts = np.partition(key, [len(key) * i // parts for i in range(1, parts)])[[len(key) * i // parts
+                                                                                for i in range(1, parts)]]
+    ranges = [np.flatnonzero(part) for part in np.searchsorted(cuts, key, side="right")[None, :]
+              == np.arange(parts)[:, None]]
+    ordered = map_threads(lambda rows: rows[pc.sort_indices(table.take(rows), sort_keys=keys).to_numpy()], ranges)
+    together = np.concatenate(ordered)
+    return together[np.argsort(-counts[together], kind="stable")]
 
 
 class _StoI(dict):
@@ -96,12 +124,10 @@ class Vocab:
         keep = counts >= min_freq
         if specials and len(tokens):
             keep &= ~pc.is_in(tokens, value_set=pa.array(specials, type=pa.string())).to_numpy(zero_copy_only=False)
-        kept_tokens = tokens.filter(pa.array(keep))
-        kept_counts = counts[keep]
-        order = pc.sort_indices(
-            pa.table({"count": kept_counts, "token": kept_tokens}),
-            sort_keys=[("count", "descending"), ("token", "ascending")],
-        ).to_numpy()
+        everything = bool(keep.all())
+        kept_tokens = tokens if everything else tokens.filter(pa.array(keep))
+        kept_counts = counts if everything else counts[keep]
+        order = frequency_order(kept_tokens, kept_counts)
         if max_size is not None:
             order = order[:max_size]
         self.specials = specials

@@ -21,7 +21,6 @@ cached with its status, so a later run does not pay for it again.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -31,6 +30,7 @@ from typing import Any, ClassVar
 from tqdm.auto import tqdm
 
 from nlprnn.errors import TokenizerUnavailableError
+from nlprnn.parallel import cpu_count
 from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, register_tokenizer
 from nlprnn.tokenizers.cache import (
     STATUS_FAILED,
@@ -78,13 +78,6 @@ def _break_low_diversity(text: str, max_run: int) -> str:
         return " ".join(chunk[i:i + max_run] for i in range(0, len(chunk), max_run))
 
     return _CHUNK.sub(split, text)
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class KonlpyTokenizer(Tokenizer):
