@@ -77,7 +77,8 @@ def forked_parts(size: int) -> int:
 def map_forked(function: Callable[[int, int], R], size: int, parts: int) -> list[R]:
     """``function(start, stop)`` over ``parts`` contiguous ranges of ``range(size)``, each in a forked
     process, results in order. The function reaches the workers by fork, not by pickling, so a lambda
-    or a closure over this process's data works; only the results travel back (pickled)."""
+    or a closure over this process's data works; only the results travel back (pickled). This process
+    only waits meanwhile: working here too was slower (its writes copy pages the children share)."""
     global _FORKED
     step = -(-size // parts)
     ranges = [(start, min(start + step, size)) for start in range(0, size, step)]

@@ -26,6 +26,12 @@ def split_everything(monkeypatch):
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
 
 
+@pytest.fixture
+def can_fork(split_everything):
+    if not parallel.fork_is_safe():  # e.g. an earlier Kkma test started a JVM in this process
+        pytest.skip("forking is refused in this test process (a JVM runs here); tox -e nojava runs this test")
+
+
 def korean_words(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     return ["".join(rng.choice("가나다라ab é") for _ in range(rng.randint(0, 6))) for _ in range(n)]
@@ -72,14 +78,14 @@ def test_a_vocab_sorted_in_ranges_keeps_torchtexts_order(split_everything):
     assert order.tolist() == sorted(range(len(tokens)), key=lambda i: (-counts[i], tokens[i]))
 
 
-def test_a_python_tokenizer_runs_in_forked_workers_with_the_same_result(split_everything):
+def test_a_python_tokenizer_runs_in_forked_workers_with_the_same_result(can_fork):
     texts = [" ".join(korean_words(5, seed=i)) for i in range(101)]
     tokenizer = get_tokenizer(lambda text: text.split(" "))  # a lambda: reaches the workers by fork
     tokens = tokenizer.tokenize_arrow(pa.array(texts))
     assert tokens is not None and tokens.to_pylist() == [t.split(" ") for t in texts]
 
 
-def test_an_error_in_a_forked_tokenizer_reaches_the_caller(split_everything):
+def test_an_error_in_a_forked_tokenizer_reaches_the_caller(can_fork):
     def tokenize(text: str) -> list[str]:
         if text == "bad":
             raise ValueError("cannot tokenize 'bad'")
