@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar, cast
 
@@ -84,8 +84,10 @@ def map_forked(function: Callable[[int, int], R], size: int, parts: int) -> list
     ranges = [(start, min(start + step, size)) for start in range(0, size, step)]
     _FORKED = function
     try:
-        with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
-            return cast("list[R]", pool.map(_run_forked, ranges, chunksize=1))
+        # an executor, not multiprocessing.Pool: a worker that dies (a crash in C code, the OOM killer)
+        # raises BrokenProcessPool here, where Pool would wait for its result for ever
+        with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+            return cast("list[R]", list(pool.map(_run_forked, ranges)))
     finally:
         _FORKED = None
 

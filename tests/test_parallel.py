@@ -2,9 +2,11 @@
 forked processes for a user's Python tokenizer. Each split must give what one piece of work gives;
 here the size thresholds are lowered so that the project's small inputs take the split paths."""
 
+import os
 import random
 import sys
 import types
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pyarrow as pa
@@ -93,6 +95,16 @@ def test_an_error_in_a_forked_tokenizer_reaches_the_caller(can_fork):
 
     with pytest.raises(ValueError, match="cannot tokenize 'bad'"):
         get_tokenizer(tokenize).tokenize_arrow(pa.array(["good"] * 50 + ["bad"]))
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(can_fork):
+    def tokenize(text: str) -> list[str]:
+        if text == "crash":
+            os._exit(3)  # as a segfault in C code or the OOM killer would end it
+        return text.split()
+
+    with pytest.raises(BrokenProcessPool):
+        get_tokenizer(tokenize).tokenize_arrow(pa.array(["good"] * 50 + ["crash"]))
 
 
 def test_no_fork_once_a_jvm_runs_in_the_process(split_everything, monkeypatch):
