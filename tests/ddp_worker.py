@@ -70,6 +70,7 @@ def main(out: Path) -> None:
     trainer.fit()
     (out / f"rank{context.rank}.json").write_text(json.dumps({"losses": losses, "world": context.world_size}))
     torch.save(model.state_dict(), out / f"rank{context.rank}.pt")
+    trainer.release()  # the DDP wrapper (its reducer holds the process group) goes first
     cleanup(context)  # every rank waits, then the process group closes (no gloo thread left at exit)
 
 

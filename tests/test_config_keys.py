@@ -26,7 +26,7 @@ WRONG_TEXT = {
     "train": "/nonexistent/file.tsv", "valid": "/nonexistent/file.tsv", "test": "/nonexistent/file.tsv",
     "path": "/nonexistent/file.tsv", "out": "/dev/null/run", "device": "gpu", "text_column": "no_such_column",
     "label_column": "no_such_column", "column": "no_such_column", "monitor": "no_such_metric",
-    "pretrained": "/nonexistent/bundle", "map_types": "PER",
+    "pretrained": "/nonexistent/bundle", "map_types": "PER", "adaptive_cutoffs": "2000,x",
 }
 
 

@@ -36,3 +36,31 @@ def test_too_short_text_is_explained(tmp_path, capsys):
     short.write_text("하나\n", encoding="utf-8")
     assert main(["train", "--dry-run", "--data", str(short), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     assert "too few to split" in capsys.readouterr().err
+
+
+def test_an_adaptive_softmax_trains_evaluates_and_generates(tmp_path, capsys):
+    text = tmp_path / "words.txt"
+    text.write_text("".join(f"w{i % 7} w{i % 11} w{i % 13} the end\n" for i in range(400)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(text), "--epochs", "2", "--set", "data.level=word", "--set", "data.bptt_len=8",
+                 "--set", "model.adaptive_cutoffs=4,12", "--set", "model.hidden_size=32", "--out", str(out),
+                 "--no-progress"]) == 0
+    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert history[-1]["loss"] < history[0]["loss"]
+    capsys.readouterr()
+    assert main(["evaluate", "--bundle", str(out / "bundle"), "--data", str(text), "--no-progress"]) == 0
+    assert "perplexity" in capsys.readouterr().out
+    assert main(["generate", "--bundle", str(out / "bundle"), "--prompt", "w1", "--max-tokens", "5",
+                 "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith("w1")
+
+
+def test_adaptive_cutoffs_outside_the_vocab_name_the_key(tmp_path, capsys):
+    text = tmp_path / "words.txt"
+    text.write_text("".join(f"a b c {i % 3}\n" for i in range(200)), encoding="utf-8")
+    args = ["train", "--dry-run", "--data", str(text), "--set", "data.level=word", "--out", str(tmp_path / "o"),
+            "--no-progress", "--set"]
+    assert main([*args, "model.adaptive_cutoffs=5,500"]) == 2
+    assert "model.adaptive_cutoffs must be ascending word ids" in capsys.readouterr().err
+    assert main([*args, "model.adaptive_cutoffs=3", "--set", "model.tie_weights=true"]) == 2
+    assert "use one or the other" in capsys.readouterr().err

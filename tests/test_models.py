@@ -363,3 +363,17 @@ def test_language_model_state_carries_across_windows():
     first, state = model(tokens[:, :4])
     second, _ = model(tokens[:, 4:], LanguageModel.detach(state))
     torch.testing.assert_close(torch.cat([first, second], 1), whole, atol=1e-5, rtol=1e-5)
+
+
+def test_an_adaptive_softmax_scores_the_whole_vocab_and_its_loss_agrees():
+    torch.manual_seed(0)
+    model = LanguageModel(50, 8, 16, num_layers=1, adaptive_cutoffs=(10, 30)).eval()
+    tokens = torch.randint(0, 50, (3, 6))
+    scores, _ = model(tokens)
+    assert scores.shape == (3, 6, 16)  # the top layer's outputs: clusters are scored where needed
+    log_probs = model.log_probs(scores)
+    assert log_probs.shape == (3, 6, 50)
+    assert torch.allclose(log_probs.exp().sum(-1), torch.ones(3, 6), atol=1e-5)
+    targets = torch.randint(0, 50, (3, 6))
+    by_hand = -log_probs.gather(-1, targets.unsqueeze(-1)).mean()
+    assert torch.allclose(model.loss(scores, targets), by_hand, atol=1e-5)

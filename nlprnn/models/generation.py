@@ -34,11 +34,11 @@ def generate(model: LanguageModel, vocab: Vocab, prompt: str | list[str], max_to
     was_training = model.training
     model.eval()
     ids = torch.tensor([vocab.lookup_indices(tokens)], device=device)
-    logits, state = model(ids)
+    scores, state = model(ids)
     out = list(tokens)
     never = [i for i, t in enumerate(vocab.itos) if t == "<pad>"]  # padding is never text
     for _ in range(max_tokens):
-        last = logits[0, -1].float().cpu()
+        last = model.log_probs(scores[:, -1])[0].float().cpu()  # log-softmax: same argmax, same sampling
         last[never] = float("-inf")
         if strategy == "greedy" or temperature == 0:
             next_id = int(last.argmax())
@@ -52,6 +52,6 @@ def generate(model: LanguageModel, vocab: Vocab, prompt: str | list[str], max_to
         if stop_token is not None and token == stop_token:
             break
         out.append(token)
-        logits, state = model(torch.tensor([[next_id]], device=device), state)
+        scores, state = model(torch.tensor([[next_id]], device=device), state)
     model.train(was_training)
     return joiner.join(out)

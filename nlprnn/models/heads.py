@@ -162,34 +162,49 @@ class SequenceTagger(nn.Module):
 
 
 class LanguageModel(nn.Module):
-    """Embedding -> unidirectional RNNEncoder -> linear over the vocabulary (Zaremba et al. 2014).
+    """Embedding -> unidirectional RNNEncoder -> softmax over the vocabulary (Zaremba et al. 2014).
 
     ``dropout`` goes on the embedding output, between layers and on the top output (vertical only).
     ``tie_weights`` shares the input and output embedding (Press & Wolf 2017; needs
-    ``embedding_dim == hidden_size``). Carry ``state`` from window to window and ``detach`` it between.
+    ``embedding_dim == hidden_size``). ``adaptive_cutoffs`` (e.g. ``(2000, 10000)``) replaces the full
+    softmax with an adaptive one (Grave et al. 2017, ``nn.AdaptiveLogSoftmaxWithLoss``): the frequent
+    words get the full width, rarer clusters smaller projections, which is where a word-level LM spends
+    its time on a CPU. Carry ``state`` from window to window and ``detach`` it between.
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 200, hidden_size: int = 200, num_layers: int = 2,
                  cell: str = "lstm", dropout: float = 0.0, tie_weights: bool = False, layer_norm: bool = False,
-                 compile: bool | None = None) -> None:
+                 compile: bool | None = None, adaptive_cutoffs: Sequence[int] = ()) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.encoder = RNNEncoder(embedding_dim, hidden_size, num_layers=num_layers, cell=cell,
                                   input_dropout=dropout, layer_dropout=dropout, output_dropout=dropout,
                                   layer_norm=layer_norm, compile=compile)
-        self.output = nn.Linear(hidden_size, vocab_size)
-        if tie_weights:
-            if embedding_dim != hidden_size:
-                raise ConfigError("tie_weights needs embedding_dim == hidden_size")
-            self.output.weight = self.embedding.weight
+        self.output: nn.Linear | nn.AdaptiveLogSoftmaxWithLoss
+        if adaptive_cutoffs:
+            if tie_weights:
+                raise ConfigError("tie_weights shares one output matrix; an adaptive softmax has several")
+            self.output = nn.AdaptiveLogSoftmaxWithLoss(hidden_size, vocab_size, list(adaptive_cutoffs), div_value=4.0)
+        else:
+            self.output = nn.Linear(hidden_size, vocab_size)
+            if tie_weights:
+                if embedding_dim != hidden_size:
+                    raise ConfigError("tie_weights needs embedding_dim == hidden_size")
+                self.output.weight = self.embedding.weight
+            nn.init.zeros_(self.output.bias)
         initrange = 0.1  # as pytorch/examples word_language_model
         nn.init.uniform_(self.embedding.weight, -initrange, initrange)
-        nn.init.zeros_(self.output.bias)
+
+    @property
+    def adaptive(self) -> bool:
+        return isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss)
 
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """tokens (B, T) -> logits (B, T, V) and the state to pass to the next window."""
+        """tokens (B, T) -> scores and the state to pass to the next window. The scores are what
+        ``loss`` and ``log_probs`` take: logits (B, T, V), or with an adaptive softmax the top layer's
+        outputs (B, T, H), since its clusters are scored only where needed."""
         outputs, state = self.encoder(self.embedding(tokens), None, state)
-        return self.output(outputs), state
+        return (outputs if self.adaptive else self.output(outputs)), state
 
     @staticmethod
     def detach(state: State) -> State:
@@ -198,9 +213,18 @@ class LanguageModel(nn.Module):
             return tuple(s.detach() for s in state)  # type: ignore[return-value]
         return state.detach()
 
-    def loss(self, logits: Tensor, targets: Tensor) -> Tensor:
+    def loss(self, scores: Tensor, targets: Tensor) -> Tensor:
         """Mean cross-entropy per token; ``exp`` of it is the perplexity."""
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        if isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
+            return self.output(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)).loss
+        return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1))
+
+    def log_probs(self, scores: Tensor) -> Tensor:
+        """Log-probabilities over the whole vocabulary (..., V) from ``forward``'s scores."""
+        if isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
+            flat = self.output.log_prob(scores.reshape(-1, scores.shape[-1]))
+            return flat.reshape(*scores.shape[:-1], flat.shape[-1])
+        return F.log_softmax(scores, dim=-1)
 
 
 class SequenceRegressor(nn.Module):

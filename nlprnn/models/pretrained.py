@@ -22,9 +22,10 @@ from nlprnn.models.heads import LanguageModel, valid_mask
 
 def language_model(config: dict[str, Any], vocab_size: int) -> LanguageModel:
     """A LanguageModel shaped as a bundle's ``model`` config says (weights to be loaded)."""
+    cutoffs = [int(c) for c in str(config.get("adaptive_cutoffs", "")).split(",") if c.strip()]
     return LanguageModel(vocab_size, config["embedding_dim"], config["hidden_size"], num_layers=config["num_layers"],
                          cell=config["cell"], dropout=config["dropout"], tie_weights=config["tie_weights"],
-                         layer_norm=config["layer_norm"])
+                         layer_norm=config["layer_norm"], adaptive_cutoffs=cutoffs)
 
 
 class LanguageModelEncoder(nn.Module):

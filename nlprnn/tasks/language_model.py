@@ -64,6 +64,24 @@ class LMModelConfig:
     dropout: Probability = 0.2
     tie_weights: bool = False
     layer_norm: bool = False
+    # "2000,10000": an adaptive softmax with these cluster boundaries (word ids, ascending; the most
+    # frequent words come first); "" for the full softmax. Faster for a large word vocabulary on a CPU.
+    adaptive_cutoffs: str = ""
+
+
+def adaptive_cutoffs(text: str, vocab_size: int) -> list[int]:
+    """``model.adaptive_cutoffs`` as ascending ids, each inside the vocab; a bad value is a ConfigError."""
+    if not text.strip():
+        return []
+    try:
+        cutoffs = [int(part) for part in text.split(",")]
+    except ValueError:
+        cutoffs = []
+    if not cutoffs or cutoffs != sorted(set(cutoffs)) or cutoffs[0] < 1 or cutoffs[-1] >= vocab_size - 1:
+        raise ConfigError(f"model.adaptive_cutoffs must be ascending word ids between 1 and {vocab_size - 2} (the "
+                          f"vocab has {vocab_size:,} words), comma-separated, e.g. '2000,10000'; got {text!r}",
+                          key="model.adaptive_cutoffs", value=text)
+    return cutoffs
 
 
 @dataclass
@@ -181,11 +199,17 @@ class LanguageModelTask(Task):
         m = self.config.model
         vocab = fields["text"].vocab
         assert vocab is not None
+        cutoffs = adaptive_cutoffs(m.adaptive_cutoffs, len(vocab))
+        if cutoffs and m.tie_weights:
+            raise ConfigError("model.tie_weights shares one output matrix; an adaptive softmax "
+                              "(model.adaptive_cutoffs) has several: use one or the other",
+                              key="model.tie_weights", value=True)
         if m.tie_weights and m.embedding_dim != m.hidden_size:
             raise ConfigError(f"model.tie_weights needs model.embedding_dim == model.hidden_size, got "
                               f"{m.embedding_dim} and {m.hidden_size}", key="model.tie_weights", value=True)
         return LanguageModel(len(vocab), m.embedding_dim, m.hidden_size, num_layers=m.num_layers, cell=m.cell,
-                             dropout=m.dropout, tie_weights=m.tie_weights, layer_norm=m.layer_norm)
+                             dropout=m.dropout, tie_weights=m.tie_weights, layer_norm=m.layer_norm,
+                             adaptive_cutoffs=cutoffs)
 
     def train_iterator(self, train: Dataset, context: Distributed) -> BPTTIterator:
         data = self.config.data

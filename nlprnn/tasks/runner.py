@@ -83,6 +83,7 @@ def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str,
     try:
         return _finish(task, config, fields, splits, model, history) if context.is_main else {}
     finally:  # every rank waits here for rank 0's bundle and reports, then the process group closes
+        trainer.release()
         cleanup(context)
 
 

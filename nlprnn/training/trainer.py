@@ -16,6 +16,7 @@ rank's RNG states, so a resumed run continues each rank's stream.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -267,6 +268,14 @@ class Trainer:
         seconds = max(all_gather(seconds, self.distributed))
         return {"train_loss": loss_sum / max(batch_count, 1), "seconds": seconds,
                 "tokens_per_s": token_count / seconds if seconds > 0 else 0.0}
+
+    def release(self) -> None:
+        """Drop the DistributedDataParallel wrapper (and its reducer, which holds the process group)
+        before the process group closes: a gloo group still referenced at interpreter exit now and then
+        aborted a rank ("terminate called without an active exception")."""
+        if self.train_model is not self.model:
+            self.train_model = self.model
+            gc.collect()
 
     def fit(self, resume: bool = False) -> list[dict[str, Any]]:
         """Train until ``epochs`` or early stopping; returns the per-epoch records."""
