@@ -30,9 +30,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _workers() -> int:
+    """One worker per core, at most 8."""
+    return max(1, min(cpu_count(), 8))
+
+
+def _ranges(size: int, parts: int) -> list[tuple[int, int]]:
+    """``range(size)`` cut into ``parts`` contiguous (start, stop) pieces, the last maybe shorter."""
+    step = -(-size // parts)
+    return [(start, min(start + step, size)) for start in range(0, size, step)]
+
+
 def thread_parts(size: int) -> int:
     """How many threads to split ``size`` rows over: one per core (at most 8), or 1 when small."""
-    return 1 if size < THREADED_ROWS else max(1, min(cpu_count(), 8))
+    return 1 if size < THREADED_ROWS else _workers()
 
 
 def map_threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -48,8 +59,7 @@ def in_threads(function: Callable[[pa.Array], pa.Array], array: pa.Array) -> pa.
     parts = thread_parts(len(array))
     if parts < 2:
         return function(array)
-    step = -(-len(array) // parts)
-    return pa.concat_arrays(map_threads(function, [array.slice(i, step) for i in range(0, len(array), step)]))
+    return pa.concat_arrays(map_threads(function, [array.slice(a, b - a) for a, b in _ranges(len(array), parts)]))
 
 
 #: below this many rows a Python function runs in this process (forking costs ~20 ms a worker)
@@ -71,7 +81,7 @@ def forked_parts(size: int) -> int:
     """Worker processes to split ``size`` rows of Python work over (1: do it here)."""
     if size < FORKED_ROWS or not fork_is_safe():
         return 1
-    return max(1, min(cpu_count(), 8))
+    return _workers()
 
 
 def map_forked(function: Callable[[int, int], R], size: int, parts: int) -> list[R]:
@@ -80,8 +90,7 @@ def map_forked(function: Callable[[int, int], R], size: int, parts: int) -> list
     or a closure over this process's data works; only the results travel back (pickled). This process
     only waits meanwhile: working here too was slower (its writes copy pages the children share)."""
     global _FORKED
-    step = -(-size // parts)
-    ranges = [(start, min(start + step, size)) for start in range(0, size, step)]
+    ranges = _ranges(size, parts)
     _FORKED = function
     try:
         # an executor, not multiprocessing.Pool: a worker that dies (a crash in C code, the OOM killer)

@@ -77,6 +77,12 @@ def encode(array: pa.Array | pa.ChunkedArray) -> Encoded:
     return Encoded(encoded.dictionary, indices, offsets)
 
 
+def string_bytes(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's raw layout, no copy: each value ``i`` is ``chars[ends[i]:ends[i + 1]]`` (UTF-8)."""
+    ends = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset:strings.offset + len(strings) + 1]
+    return ends, np.frombuffer(strings.buffers()[2] or b"", dtype=np.uint8)
+
+
 def _encode_in_parts(strings: pa.StringArray, parts: int) -> tuple[pa.Array, np.ndarray]:
     """Dictionary-encode in ``parts`` threads: each string goes to the part its last byte and length
     choose, so one value never lands in two parts and the parts' dictionaries simply concatenate.
@@ -84,14 +90,11 @@ def _encode_in_parts(strings: pa.StringArray, parts: int) -> tuple[pa.Array, np.
     is then in no particular order; nothing that reads it relies on first-seen order."""
     import pyarrow.compute as pc
 
-    ends = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset:strings.offset + len(strings) + 1]
+    ends, chars = string_bytes(strings)
     lengths = np.diff(ends)
-    data = strings.buffers()[2]
     last = np.zeros(len(strings), dtype=np.int64)
-    if data is not None and data.size:
-        chars = np.frombuffer(data, dtype=np.uint8)
-        nonempty = lengths > 0
-        last[nonempty] = chars[ends[1:][nonempty] - 1]
+    nonempty = lengths > 0
+    last[nonempty] = chars[ends[1:][nonempty] - 1]
     part = (last + lengths) % parts
     masks = [part == p for p in range(parts)]
     encoded = map_threads(lambda mask: pc.dictionary_encode(strings.filter(pa.array(mask))), masks)

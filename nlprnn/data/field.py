@@ -38,7 +38,7 @@ from nlprnn.data.padding import flatten, pad_rows
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError, DataError, VocabError, no_effect
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
-from nlprnn.tokenizers.base import token_lists
+from nlprnn.tokenizers.base import keep_tokens, token_lists
 
 LIST_OF_STRINGS = pa.list_(pa.string())
 
@@ -207,9 +207,7 @@ class Field:
             flat = pc.utf8_lower(flat)
         if self.stop_words:
             keep = pc.invert(pc.is_in(flat, value_set=pa.array(sorted(self.stop_words), type=pa.string())))
-            kept_before = np.concatenate([[0], np.cumsum(keep.to_numpy(zero_copy_only=False))])
-            offsets = kept_before[offsets]
-            flat = flat.filter(keep)
+            flat, offsets = keep_tokens(flat, offsets, keep)
         tokens = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), flat)
         if self.preprocessing is not None:
             tokens = pa.array([self.preprocessing(x) for x in tokens.to_pylist()], type=LIST_OF_STRINGS)

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 
+from nlprnn.data.columns import string_bytes
 from nlprnn.errors import ConfigError, DataError, UnknownTokenError, VocabError
 from nlprnn.parallel import map_threads, thread_parts
 
@@ -36,8 +37,7 @@ def frequency_order(tokens: pa.Array, counts: np.ndarray) -> np.ndarray:
     parts = thread_parts(len(tokens))
     if parts < 2 or not pa.types.is_string(tokens.type) or tokens.null_count:
         return pc.sort_indices(table, sort_keys=keys).to_numpy()
-    ends = np.frombuffer(tokens.buffers()[1], dtype=np.int32)[tokens.offset:tokens.offset + len(tokens) + 1]
-    chars = np.frombuffer(tokens.buffers()[2] or b"", dtype=np.uint8)
+    ends, chars = string_bytes(tokens)
     chars = np.concatenate([chars, np.zeros(4, dtype=np.uint8)])
     width = np.arange(4)
     prefix = chars[ends[:-1, None] + width]

@@ -161,6 +161,21 @@ class SequenceTagger(nn.Module):
         return [best[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
 
 
+def adaptive_cutoffs(text: str, vocab_size: int) -> list[int]:
+    """``model.adaptive_cutoffs`` as ascending ids, each inside the vocab; a bad value is a ConfigError."""
+    if not text.strip():
+        return []
+    try:
+        cutoffs = [int(part) for part in text.split(",")]
+    except ValueError:
+        cutoffs = []
+    if not cutoffs or cutoffs != sorted(set(cutoffs)) or cutoffs[0] < 1 or cutoffs[-1] >= vocab_size - 1:
+        raise ConfigError(f"model.adaptive_cutoffs must be ascending word ids between 1 and {vocab_size - 2} (the "
+                          f"vocab has {vocab_size:,} words), comma-separated, e.g. '2000,10000'; got {text!r}",
+                          key="model.adaptive_cutoffs", value=text)
+    return cutoffs
+
+
 class LanguageModel(nn.Module):
     """Embedding -> unidirectional RNNEncoder -> softmax over the vocabulary (Zaremba et al. 2014).
 

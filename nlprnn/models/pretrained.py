@@ -17,12 +17,12 @@ import torch
 from torch import Tensor, nn
 
 from nlprnn.models.encoder import RNNEncoder, reverse_within_lengths
-from nlprnn.models.heads import LanguageModel, valid_mask
+from nlprnn.models.heads import LanguageModel, adaptive_cutoffs, valid_mask
 
 
 def language_model(config: dict[str, Any], vocab_size: int) -> LanguageModel:
     """A LanguageModel shaped as a bundle's ``model`` config says (weights to be loaded)."""
-    cutoffs = [int(c) for c in str(config.get("adaptive_cutoffs", "")).split(",") if c.strip()]
+    cutoffs = adaptive_cutoffs(config.get("adaptive_cutoffs", ""), vocab_size)  # bundles before it: ""
     return LanguageModel(vocab_size, config["embedding_dim"], config["hidden_size"], num_layers=config["num_layers"],
                          cell=config["cell"], dropout=config["dropout"], tie_weights=config["tie_weights"],
                          layer_norm=config["layer_norm"], adaptive_cutoffs=cutoffs)

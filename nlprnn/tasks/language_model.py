@@ -26,7 +26,7 @@ from nlprnn.data.iterators import BPTTIterator
 from nlprnn.data.readers import read_conll, read_tsv
 from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.generation import generate
-from nlprnn.models.heads import LanguageModel
+from nlprnn.models.heads import LanguageModel, adaptive_cutoffs
 from nlprnn.tasks.base import Splits, Task
 from nlprnn.tasks.checks import check_known_tokens
 from nlprnn.training.distributed import Distributed, unwrap
@@ -67,21 +67,6 @@ class LMModelConfig:
     # "2000,10000": an adaptive softmax with these cluster boundaries (word ids, ascending; the most
     # frequent words come first); "" for the full softmax. Faster for a large word vocabulary on a CPU.
     adaptive_cutoffs: str = ""
-
-
-def adaptive_cutoffs(text: str, vocab_size: int) -> list[int]:
-    """``model.adaptive_cutoffs`` as ascending ids, each inside the vocab; a bad value is a ConfigError."""
-    if not text.strip():
-        return []
-    try:
-        cutoffs = [int(part) for part in text.split(",")]
-    except ValueError:
-        cutoffs = []
-    if not cutoffs or cutoffs != sorted(set(cutoffs)) or cutoffs[0] < 1 or cutoffs[-1] >= vocab_size - 1:
-        raise ConfigError(f"model.adaptive_cutoffs must be ascending word ids between 1 and {vocab_size - 2} (the "
-                          f"vocab has {vocab_size:,} words), comma-separated, e.g. '2000,10000'; got {text!r}",
-                          key="model.adaptive_cutoffs", value=text)
-    return cutoffs
 
 
 @dataclass

@@ -124,8 +124,7 @@ class CallableTokenizer(Tokenizer):
             return None
 
         def tokenize_range(start: int, stop: int) -> pa.ListArray:
-            with gc_paused():
-                return token_lists([self(text) for text in texts.slice(start, stop - start).to_pylist()])
+            return token_lists(self.tokenize_many(texts.slice(start, stop - start).to_pylist())[0])
 
         return pa.concat_arrays(map_forked(tokenize_range, len(texts), parts))
 
@@ -143,6 +142,12 @@ def token_lists(lists: list[list[str]]) -> pa.ListArray:
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(list(chain.from_iterable(lists)), type=pa.string()))
+
+
+def keep_tokens(flat: pa.Array, offsets: np.ndarray, keep: pa.BooleanArray) -> tuple[pa.Array, np.ndarray]:
+    """Only the tokens where ``keep`` is true, with each row's (zero-based) ``offsets`` moved to match."""
+    kept_before = np.concatenate([[0], np.cumsum(keep.to_numpy(zero_copy_only=False))])
+    return flat.filter(keep), kept_before[offsets]
 
 
 def register_tokenizer(cls: type[Tokenizer]) -> type[Tokenizer]:

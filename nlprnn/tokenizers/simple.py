@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nlprnn.parallel import in_threads
-from nlprnn.tokenizers.base import Tokenizer, register_tokenizer
+from nlprnn.tokenizers.base import Tokenizer, keep_tokens, register_tokenizer
 
 
 @register_tokenizer
@@ -40,11 +40,9 @@ class WhitespaceTokenizer(Tokenizer):
         keep = pc.not_equal(pc.binary_length(flat), 0)
         if pc.all(keep).as_py():
             return split
-        kept = keep.to_numpy(zero_copy_only=False)
         offsets = split.offsets.to_numpy()
-        kept_before = np.concatenate([[0], np.cumsum(kept)])
-        return pa.ListArray.from_arrays(pa.array(kept_before[offsets - offsets[0]].astype(np.int32)),
-                                        flat.filter(keep))
+        flat, offsets = keep_tokens(flat, offsets - offsets[0], keep)
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), flat)
 
 
 @register_tokenizer
