@@ -3,7 +3,10 @@
     python benchmarks/reproduce_pretraining.py lm --corpus kmou --direction forward --out runs/lm-kmou-fwd
         [--adaptive-cutoffs 2000,6000]     # an adaptive softmax instead of the full one
     python benchmarks/reproduce_pretraining.py kmou --pretrained runs/lm-kmou-fwd/bundle,runs/lm-kmou-bwd/bundle
+    python benchmarks/reproduce_pretraining.py lm --corpus nsmc --direction forward --epochs 4 --max-vocab 0 \
+        --adaptive-cutoffs 2000,8000 --out runs/lm-nsmc-fwd        # then --direction backward
     python benchmarks/reproduce_pretraining.py nsmc --pretrained runs/lm-nsmc-fwd/bundle,runs/lm-nsmc-bwd/bundle
+        [--freeze none] [--random-init]    # the ablation: the same encoder, its weights re-drawn
 
 ``lm`` trains a word-level language model (forward or backward) on unlabeled text that is fair to use:
 the training part's own texts only, never a validation or test part. ``--corpus nsmc`` is the 80% training
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nlprnn.data.readers import read_tsv
-from nlprnn.tasks import train
+from nlprnn.tasks import pretraining, train
 from nlprnn.tasks.classification import ClassifyConfig, ClassifyTask, DataConfig, ModelConfig
 from nlprnn.tasks.language_model import LMConfig, LMDataConfig, LMModelConfig
 from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig
@@ -68,7 +71,8 @@ def lm(args: argparse.Namespace) -> None:
         data = LMDataConfig(train=f"{KMOU}/train.conll", format="conll")
     else:
         data = LMDataConfig(train=f"{KLP}/train.txt", format="klp2016")
-    data.level, data.direction, data.min_freq, data.max_vocab = "word", args.direction, args.min_freq, args.max_vocab
+    data.level, data.direction, data.min_freq = "word", args.direction, args.min_freq
+    data.max_vocab = args.max_vocab or None
     data.batch_size, data.bptt_len, data.valid_fraction = 32, 35, 0.05
     config = LMConfig(data=data, model=LMModelConfig(embedding_dim=args.embedding, hidden_size=args.hidden,
                                                      num_layers=args.layers, dropout=args.dropout,
@@ -86,7 +90,8 @@ def lm(args: argparse.Namespace) -> None:
 
 def task_row(name: str, args: argparse.Namespace, result: dict[str, Any], minutes: float, metric: str) -> None:
     parts = [f"{100 * result[p][metric]:.2f}" for p in ("valid", "test") if p in result]
-    print(f"| {name} | {args.pretrained or 'none (from scratch)'} | {args.freeze} | {args.layer_lr_decay} | "
+    source = (args.pretrained + (" (weights re-drawn)" if getattr(args, "random_init", False) else "")) or "none (from scratch)"
+    print(f"| {name} | {source} | {args.freeze} | {args.layer_lr_decay} | "
           f"{args.schedule} | {result['best_epoch']} | {' | '.join(parts)} | {minutes:.1f} |")
     for record in result["history"]:
         print(f"epoch {record['epoch']}: loss {record['train_loss']:.4f}, valid {metric} {100 * record[metric]:.2f}, "
@@ -114,6 +119,20 @@ def tagger(args: argparse.Namespace, data: NerDataConfig, name: str) -> None:
     print(result["valid"]["report"])
 
 
+def redraw_language_model_weights() -> None:
+    """Make ``model.pretrained`` build the LMs' encoder with fresh weights (PyTorch's default initialisation)."""
+    load = pretraining.load_encoder
+
+    def fresh(spec: str, field: Any, state: dict[str, Any]) -> Any:
+        encoder = load(spec, field, state)
+        for module in encoder.modules():
+            if module is not encoder and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        return encoder
+
+    pretraining.load_encoder = fresh  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,7 +146,8 @@ def main() -> None:
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--min-freq", type=int, default=2)
     p.add_argument("--max-vocab", type=int, default=10000, help="the softmax over the vocabulary is most of an "
-                   "LM's time on a CPU: 17,500 words ran at 1,500 tokens/s on one thread")
+                   "LM's time on a CPU (17,500 words ran at 1,500 tokens/s on one thread with the full softmax); "
+                   "0: no cap, as the classifier's own vocab (min_freq only)")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--adaptive-cutoffs", default="", help="e.g. 2000,6000: an adaptive softmax (model.adaptive_cutoffs)")
     p.add_argument("--out", required=True)
@@ -141,8 +161,12 @@ def main() -> None:
         p.add_argument("--epochs", type=int, default=4 if name == "nsmc" else 30)
         p.add_argument("--lr", type=float, default=2e-3)
         p.add_argument("--dropout", type=float, default=0.3)
+        p.add_argument("--random-init", action="store_true", help="ablation: the same encoder (the LMs' shapes "
+                       "and vocab) with its weights re-drawn, to tell the LMs' weights from the architecture")
         p.add_argument("--out", required=True)
     args = parser.parse_args()
+    if getattr(args, "random_init", False):
+        redraw_language_model_weights()
     if args.command == "lm":
         lm(args)
     elif args.command == "nsmc":
