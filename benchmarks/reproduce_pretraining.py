@@ -126,7 +126,7 @@ def redraw_language_model_weights() -> None:
     def fresh(spec: str, field: Any, state: dict[str, Any]) -> Any:
         encoder = load(spec, field, state)
         for module in encoder.modules():
-            if module is not encoder and hasattr(module, "reset_parameters"):
+            if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
         return encoder
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from nlprnn import Vocab
+from nlprnn.errors import ConfigError
 
 
 def test_specials_first_then_frequency_then_alphabetical():
@@ -16,6 +17,14 @@ def test_specials_first_then_frequency_then_alphabetical():
 def test_min_freq_and_max_size_leave_specials_alone():
     vocab = Vocab(Counter({"a": 5, "b": 3, "c": 1}), min_freq=2, max_size=1)
     assert vocab.itos == ["<unk>", "<pad>", "a"]
+
+
+def test_negative_max_size_and_min_freq_below_one_are_refused():
+    with pytest.raises(ConfigError, match="max_size must be 0 or more"):
+        Vocab(Counter({"a": 5, "b": 3}), max_size=-1)
+    with pytest.raises(ConfigError, match="min_freq must be at least 1"):
+        Vocab(Counter({"a": 5}), min_freq=0)
+    assert Vocab(Counter({"a": 5}), max_size=0).itos == ["<unk>", "<pad>"]
 
 
 def test_custom_unk_token_is_honoured():

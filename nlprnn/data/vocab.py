@@ -118,6 +118,9 @@ class Vocab:
     ) -> None:
         if min_freq < 1:
             raise ConfigError(f"min_freq must be at least 1, got {min_freq}", key="min_freq", value=min_freq)
+        if max_size is not None and max_size < 0:  # a negative slice would drop the rarest tokens silently
+            raise ConfigError(f"max_size must be 0 or more (None: no limit), got {max_size}", key="max_size",
+                              value=max_size)
         specials = list(dict.fromkeys(specials))
         if unk_token is not None and unk_token not in specials:
             specials.insert(0, unk_token)
