@@ -7,6 +7,7 @@
         --adaptive-cutoffs 2000,8000 --out runs/lm-nsmc-fwd        # then --direction backward
     python benchmarks/reproduce_pretraining.py nsmc --pretrained runs/lm-nsmc-fwd/bundle,runs/lm-nsmc-bwd/bundle
         [--freeze none] [--random-init]    # the ablation: the same encoder, its weights re-drawn
+        [--pretrained-as inputs --freeze frozen]   # TagLM: the LMs' states as inputs of the 2x128 BiLSTM
 
 ``lm`` trains a word-level language model (forward or backward) on unlabeled text that is fair to use:
 the training part's own texts only, never a validation or test part. ``--corpus nsmc`` is the 80% training
@@ -44,7 +45,8 @@ def nsmc_config(args: argparse.Namespace) -> ClassifyConfig:
         data=DataConfig(train=NSMC, test=None, text_column="document", label_column="label", tokenizer="kkma",
                         valid_ratio=0.1, test_ratio=0.1, min_freq=2, batch_size=64, on_error="skip"),
         model=ModelConfig(embedding_dim=128, hidden_size=128, num_layers=2, bidirectional=True, dropout=args.dropout,
-                          pretrained=args.pretrained or None, freeze=args.freeze, layer_lr_decay=args.layer_lr_decay),
+                          pretrained=args.pretrained or None, pretrained_as=args.pretrained_as, freeze=args.freeze,
+                          layer_lr_decay=args.layer_lr_decay),
         train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="accuracy", seed=0, schedule=args.schedule),
         out=args.out)
 
@@ -52,7 +54,7 @@ def nsmc_config(args: argparse.Namespace) -> ClassifyConfig:
 def nsmc_training_texts(path: Path) -> str:
     """The texts of the NSMC training part (split exactly as the classifier splits it: the same config,
     Kkma tokens from the cache), one TSV row each, as written in the file, without labels."""
-    config = nsmc_config(argparse.Namespace(dropout=0.3, pretrained="", freeze="gradual", layer_lr_decay=2.6,
+    config = nsmc_config(argparse.Namespace(dropout=0.3, pretrained="", pretrained_as="encoder", freeze="gradual", layer_lr_decay=2.6,
                                             epochs=1, lr=1e-3, schedule="constant", out="unused"))
     task = ClassifyTask(config)
     splits = task.splits(task.fields(), progress=False)
@@ -90,7 +92,8 @@ def lm(args: argparse.Namespace) -> None:
 
 def task_row(name: str, args: argparse.Namespace, result: dict[str, Any], minutes: float, metric: str) -> None:
     parts = [f"{100 * result[p][metric]:.2f}" for p in ("valid", "test") if p in result]
-    source = (args.pretrained + (" (weights re-drawn)" if getattr(args, "random_init", False) else "")) or "none (from scratch)"
+    source = (args.pretrained + (" (weights re-drawn)" if getattr(args, "random_init", False) else "")
+              + (" as inputs (TagLM)" if getattr(args, "pretrained_as", "") == "inputs" else "")) or "none (from scratch)"
     print(f"| {name} | {source} | {args.freeze} | {args.layer_lr_decay} | "
           f"{args.schedule} | {result['best_epoch']} | {' | '.join(parts)} | {minutes:.1f} |")
     for record in result["history"]:
@@ -161,6 +164,10 @@ def main() -> None:
         p.add_argument("--epochs", type=int, default=4 if name == "nsmc" else 30)
         p.add_argument("--lr", type=float, default=2e-3)
         p.add_argument("--dropout", type=float, default=0.3)
+        if name == "nsmc":
+            p.add_argument("--pretrained-as", choices=["encoder", "inputs"], default="encoder",
+                           help="encoder: ULMFiT's classifier on the LMs' layers; inputs: TagLM, the LMs' states "
+                           "beside the embedding as inputs of the from-scratch 2x128 BiLSTM")
         p.add_argument("--random-init", action="store_true", help="ablation: the same encoder (the LMs' shapes "
                        "and vocab) with its weights re-drawn, to tell the LMs' weights from the architecture")
         p.add_argument("--out", required=True)

@@ -118,6 +118,10 @@ def test_restored_lemmas_are_aligned_to_the_characters_they_came_from() -> None:
     # Kkma gives 하 + 았 for 했: not in the text, so they share the characters between their neighbours
     assert align("나도 했다.", ["나", "도", "하", "았", "다", "."]) == [
         (0, 1, True), (1, 2, True), (3, 4, False), (3, 4, False), (4, 5, True), (5, 6, True)]
+    # a lemma at the end of a word (이 + ㄴ for 인) does not throw off the words after it
+    assert align("적인 작용을 한다.", ["적", "이", "ㄴ", "작용", "을", "하", "ㄴ다", "."]) == [
+        (0, 1, True), (1, 2, False), (1, 2, False), (3, 5, True), (5, 6, True), (7, 9, False), (7, 9, False),
+        (9, 10, True)]
     morphemes = [Morpheme("나", "NP", 0, 1), Morpheme("도", "JX", 1, 2), Morpheme("하", "VV", 3, 4),
                  Morpheme("었", "EP", 3, 4), Morpheme("다", "EF", 4, 5)]
     assert word_starts("나도 했다", morphemes) == ["1", "0", "1", "0", "0"]

@@ -122,6 +122,27 @@ def test_a_taglm_tagger_keeps_the_frozen_lm_weights(tmp_path: Path) -> None:
     assert torch.equal(tagger["lm_encoder.embeddings.0.weight"], forward["embedding.weight"])
 
 
+def test_a_taglm_classifier_reads_the_lm_states_beside_its_own_embedding(review_lms: str, tmp_path: Path) -> None:
+    config = build_config(ClassifyConfig, overrides={
+        "data.tokenizer": "whitespace", "model.pretrained": review_lms, "model.pretrained_as": "inputs",
+        "model.freeze": "frozen", "model.hidden_size": 16, "model.embedding_dim": 16, "train.epochs": 1,
+        "device": "cpu", "out": str(tmp_path / "run")})
+    result = train(config, progress=False)
+    forward = load_bundle(review_lms.split(",")[0], "lm")
+    bundle = load_bundle(tmp_path / "run" / "bundle")
+    weights = bundle.weights
+    assert torch.equal(weights["lm_encoder.encoders.0.rnn.weight_hh_l1"], forward.weights["encoder.rnn.weight_hh_l1"])
+    assert weights["encoder.rnn.weight_ih_l0"].shape[1] == 16 + 2 * 24  # embedding + forward and backward LM states
+    metrics = evaluate(load(tmp_path / "run" / "bundle", device="cpu"), "data/sentiment/test.tsv", progress=False)
+    assert metrics["accuracy"] == pytest.approx(result["test"]["accuracy"])
+    from nlprnn.tasks.classification import ClassifyTask
+
+    task = ClassifyTask(config)  # a new run's embedding starts from the forward LM's (both 16 wide)
+    fields = task.fields()
+    task.build_vocabs(fields, task.splits(fields, progress=False).train)
+    assert torch.equal(task.build_model(fields).embedding.weight, forward.weights["embedding.weight"])
+
+
 def test_pretrained_bundles_are_checked(review_lms: str, tmp_path: Path) -> None:
     forward, backward = review_lms.split(",")
     cases = {f"{backward},{forward}": "must be a forward one", str(tmp_path): "is not a bundle",

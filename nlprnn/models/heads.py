@@ -28,22 +28,32 @@ def valid_mask(lengths: Tensor, steps: int) -> Tensor:
 
 class SequenceClassifier(nn.Module):
     """Embedding -> RNNEncoder -> pooling -> linear. ``pooling``: ``"last"`` (the top layer's final
-    forward and backward states, concatenated), ``"max"`` or ``"mean"`` over valid positions."""
+    forward and backward states, concatenated), ``"max"`` or ``"mean"`` over valid positions. With
+    ``lm_encoder`` (TagLM's way), the language models' states join the embedding as the encoder's input."""
 
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 128, hidden_size: int = 256,
                  pooling: str = "last", padding_idx: int | None = None, embedding: nn.Embedding | None = None,
-                 **encoder: Any) -> None:
+                 lm_encoder: nn.Module | None = None, **encoder: Any) -> None:
         super().__init__()
         if pooling not in ("last", "max", "mean"):
             raise ConfigError(f"pooling must be 'last', 'max' or 'mean', not {pooling!r}")
         self.embedding = embedding or nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-        self.encoder = RNNEncoder(self.embedding.embedding_dim, hidden_size, **encoder)
+        self.lm_encoder = lm_encoder
+        input_size = self.embedding.embedding_dim
+        if lm_encoder is not None:
+            width = lm_encoder.output_size
+            assert isinstance(width, int)
+            input_size += width
+        self.encoder = RNNEncoder(input_size, hidden_size, **encoder)
         self.pooling = pooling
         self.output = nn.Linear(self.encoder.output_size, num_classes)
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """tokens (B, T), lengths (B,) -> logits (B, num_classes)."""
-        outputs, state = self.encoder(self.embedding(tokens), lengths)  # (B, T, D*H)
+        x = self.embedding(tokens)
+        if self.lm_encoder is not None:
+            x = torch.cat([x, self.lm_encoder(tokens, lengths)[0]], dim=-1)  # (B, T, E + H_lm)
+        outputs, state = self.encoder(x, lengths)  # (B, T, D*H)
         if self.pooling == "last":
             features = self.encoder.final_output(state)  # (B, D*H)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -61,10 +61,12 @@ class ModelConfig:
     dropout: Probability = 0.3
     layer_norm: bool = False
     pooling: Literal["last", "max", "mean"] = "last"
-    # language-model bundle(s) of `lm train`, `FWD/bundle` or `FWD/bundle,BWD/bundle`: the encoder starts from
-    # their embedding and recurrent layers, with concat pooling and a two-layer head (ULMFiT); the sizes
-    # above are then the language models'
+    # language-model bundle(s) of `lm train`, `FWD/bundle` or `FWD/bundle,BWD/bundle`, used as pretrained_as says:
+    # encoder (ULMFiT): the classifier's encoder is their embedding and recurrent layers, with concat pooling and
+    # a two-layer head, the sizes above unused; inputs (TagLM): their states join the embedding as the input
+    # of the classifier's own encoder of the sizes above (the embedding starts from theirs when the sizes match)
     pretrained: str | None = None
+    pretrained_as: Literal["encoder", "inputs"] = "encoder"
     freeze: Literal["gradual", "none", "frozen"] = "gradual"  # the LM layers: one more group per epoch, all, none
     layer_lr_decay: Annotated[float, Range(low=1.0)] = 2.6  # each LM layer group down learns this much slower
     head_hidden: PositiveInt = 50  # the pretrained classifier's head
@@ -143,22 +145,31 @@ class ClassifyTask(Task):
         m = self.config.model
         text, label = fields["text"].vocab, fields["label"].vocab
         assert text is not None and label is not None
-        if m.pretrained:
-            encoder = self.encoder or pretraining.encoder_for(m.pretrained, fields["text"], self.state)
-            assert encoder is not None
-            return PretrainedClassifier(encoder, len(label), head_hidden=m.head_hidden, dropout=m.dropout)
-        return SequenceClassifier(len(text), len(label), embedding_dim=m.embedding_dim, hidden_size=m.hidden_size,
-                                  pooling=m.pooling, padding_idx=text.index("<pad>"), num_layers=m.num_layers,
-                                  cell=m.cell, bidirectional=m.bidirectional, input_dropout=m.dropout,
-                                  layer_dropout=m.dropout, output_dropout=m.dropout, layer_norm=m.layer_norm)
+        lm = pretraining.encoder_for(m.pretrained, fields["text"], self.state) if self.encoder is None else self.encoder
+        if lm is not None and m.pretrained_as == "encoder":
+            return PretrainedClassifier(lm, len(label), head_hidden=m.head_hidden, dropout=m.dropout)
+        classifier = SequenceClassifier(
+            len(text), len(label), embedding_dim=m.embedding_dim, hidden_size=m.hidden_size, pooling=m.pooling,
+            padding_idx=text.index("<pad>"), num_layers=m.num_layers, cell=m.cell, bidirectional=m.bidirectional,
+            input_dropout=m.dropout, layer_dropout=m.dropout, output_dropout=m.dropout, layer_norm=m.layer_norm,
+            lm_encoder=lm)
+        lm_embedding = cast(nn.Embedding, self.encoder.embeddings[0]) if self.encoder is not None else None
+        if lm_embedding is not None and lm_embedding.weight.shape == classifier.embedding.weight.shape:
+            with torch.no_grad():  # a new run: the word embedding starts from the forward language model's
+                classifier.embedding.weight.copy_(lm_embedding.weight)
+        return classifier
+
+    def _language_models(self, model: nn.Module) -> LanguageModelEncoder | None:
+        """The model's pretrained layers: its encoder (ULMFiT) or its input encoder (TagLM); None from scratch."""
+        if not self.config.model.pretrained:
+            return None
+        return cast(LanguageModelEncoder, model.encoder if isinstance(model, PretrainedClassifier) else model.lm_encoder)
 
     def parameter_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
-        encoder = getattr(model, "encoder", None) if self.config.model.pretrained else None
-        return pretraining.parameter_groups(model, encoder, self.config.model.layer_lr_decay)
+        return pretraining.parameter_groups(model, self._language_models(model), self.config.model.layer_lr_decay)
 
     def before_epoch(self, model: nn.Module, epoch: int) -> None:
-        if self.config.model.pretrained:
-            pretraining.unfreeze(model.encoder, self.config.model.freeze, epoch)  # type: ignore[arg-type]
+        pretraining.unfreeze(self._language_models(model), self.config.model.freeze, epoch)
 
     def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
         tokens, lengths = batch.text

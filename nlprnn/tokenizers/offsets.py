@@ -2,7 +2,7 @@
 
 Mecab and kiwi report where each morpheme came from (``tokenize_with_offsets``). Kkma (and the other
 KoNLPy analyzers) give morphemes only, and restore lemmas (``했`` -> ``하`` + ``았``), so their morphemes
-are aligned back to the text here: each is looked for from where the last one ended, within its word;
+are aligned back to the text here (the longest common blocks of the forms run together and of the text);
 one that is not found takes the characters between its found neighbours, and is counted.
 
 POS tags are brought to the Sejong set that the KMOU and 2016 corpora use: mecab's compound ``VV+EP``
@@ -12,6 +12,7 @@ keeps its first tag, kiwi's irregular-conjugation ``VV-R`` is ``VV``, ``SSO``/``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from typing import NamedTuple
 
 from nlprnn.tokenizers.base import Tokenizer, get_tokenizer
@@ -41,22 +42,26 @@ def sejong_tag(tag: str) -> str:
 
 
 def align(text: str, forms: Sequence[str]) -> list[tuple[int, int, bool]]:
-    """Each form's ``(start, end, exact)`` in ``text``, in order. A form not found where the last one ended
-    (within its word) shares the characters between its found neighbours (``exact`` False)."""
+    """Each form's ``(start, end, exact)`` in ``text``, in order. The forms, run together, are matched to the
+    text's characters without its spaces (``difflib``'s longest common blocks, so a restored lemma does not
+    throw the forms after it off); a form whose characters are not all matched, in one piece, shares the
+    characters between its found neighbours (``exact`` False)."""
+    kept = [i for i, c in enumerate(text) if not c.isspace()]  # text position of each non-space character
+    joined = "".join(forms)
+    matched: dict[int, int] = {}  # position in ``joined`` -> position in ``text``
+    matcher = SequenceMatcher(None, joined, "".join(text[i] for i in kept), autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        matched.update((a + k, kept[b + k]) for k in range(size))
     found: list[tuple[int, int] | None] = []
-    position = 0
+    offset = 0
     for form in forms:
-        while position < len(text) and text[position].isspace():
-            position += 1
-        word_end = position
-        while word_end < len(text) and not text[word_end].isspace():
-            word_end += 1
-        at = text.find(form, position, word_end) if form else -1
-        if at < 0:
+        positions = [matched.get(offset + k) for k in range(len(form))]
+        offset += len(form)
+        first, last = (positions[0], positions[-1]) if positions else (None, None)
+        if first is not None and last is not None and text[first:last + 1] == form:
+            found.append((first, last + 1))
+        else:
             found.append(None)
-            continue
-        found.append((at, at + len(form)))
-        position = at + len(form)
     spans: list[tuple[int, int, bool]] = []
     for i, span in enumerate(found):
         if span is not None:
