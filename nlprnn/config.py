@@ -141,7 +141,8 @@ def _options(annotation: Any) -> tuple[Any, ...]:
 def coerce(name: str, value: Any, annotation: Any) -> Any:
     """Check (and for strings from the command line, convert) one value against its annotation."""
     options = _options(annotation)
-    if value is None or (isinstance(value, str) and value.lower() == "none"):
+    empty = value is None or (isinstance(value, str) and value.lower() == "none" and type(None) in options)
+    if empty:  # the word "none" is a value of its own where the key cannot be empty (model.freeze=none)
         if type(None) in options:
             return None
         raise ConfigError(f"config key {name!r} cannot be empty; it must be {_describe(annotation)}",

@@ -39,6 +39,14 @@ def test_a_config_error_names_key_value_and_allowed_values():
                                                                             ["lstm", "gru", "rnn"])
 
 
+def test_none_is_a_value_where_a_key_cannot_be_empty():
+    # model.freeze=none (train every LM layer) from the command line, and from a saved bundle's config
+    assert build_config(ClassifyConfig, overrides={"model.freeze": "none"}).model.freeze == "none"
+    assert build_config(ClassifyConfig, overrides={"model.pretrained": "none"}).model.pretrained is None
+    with pytest.raises(ConfigError, match="model.hidden_size"):
+        build_config(ClassifyConfig, overrides={"model.hidden_size": "none"})
+
+
 @pytest.mark.parametrize("make", [
     lambda: __import__("nlprnn.models", fromlist=["RNNEncoder"]).RNNEncoder(4, 4, cell="transformer"),
     lambda: __import__("nlprnn.data.readers", fromlist=["read_tsv"]).read_tsv("x.tsv", on_error="ignore"),
