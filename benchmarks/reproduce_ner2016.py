@@ -100,8 +100,9 @@ def main() -> None:
         for analyzer in args.analyzers.split(","):
             loaded = runner.load(path, "ner")
             start = time.perf_counter()
-            oracle = mock.patch.object(ner_text, "morphemes_with_offsets", file_morphemes(dev))
-            with oracle if analyzer == "file" else contextlib.nullcontext():
+            oracle = (mock.patch.object(ner_text, "morphemes_with_offsets", file_morphemes(dev)) if analyzer == "file"
+                      else contextlib.nullcontext())
+            with oracle:
                 metrics = runner.evaluate(loaded, dev, progress=False, data={
                     "format": "text", "analyzer": "kiwi" if analyzer == "file" else analyzer, "map_types": types})
             print(row(name, analyzer, metrics, time.perf_counter() - start), flush=True)

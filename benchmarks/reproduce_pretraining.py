@@ -54,8 +54,8 @@ def nsmc_config(args: argparse.Namespace) -> ClassifyConfig:
 def nsmc_training_texts(path: Path) -> str:
     """The texts of the NSMC training part (split exactly as the classifier splits it: the same config,
     Kkma tokens from the cache), one TSV row each, as written in the file, without labels."""
-    config = nsmc_config(argparse.Namespace(dropout=0.3, pretrained="", pretrained_as="encoder", freeze="gradual", layer_lr_decay=2.6,
-                                            epochs=1, lr=1e-3, schedule="constant", out="unused"))
+    config = nsmc_config(argparse.Namespace(dropout=0.3, pretrained="", pretrained_as="encoder", freeze="gradual",
+                                            layer_lr_decay=2.6, epochs=1, lr=1e-3, schedule="constant", out="unused"))
     task = ClassifyTask(config)
     splits = task.splits(task.fields(), progress=False)
     documents = read_tsv(NSMC)

@@ -155,10 +155,7 @@ class ClassifyTask(Task):
             padding_idx=text.index("<pad>"), num_layers=m.num_layers, cell=m.cell, bidirectional=m.bidirectional,
             input_dropout=m.dropout, layer_dropout=m.dropout, output_dropout=m.dropout, layer_norm=m.layer_norm,
             lm_encoder=lm)
-        lm_embedding = cast(nn.Embedding, self.encoder.embeddings[0]) if self.encoder is not None else None
-        if lm_embedding is not None and lm_embedding.weight.shape == classifier.embedding.weight.shape:
-            with torch.no_grad():  # a new run: the word embedding starts from the forward language model's
-                classifier.embedding.weight.copy_(lm_embedding.weight)
+        pretraining.start_embedding(classifier.embedding, self.encoder)
         return classifier
 
     def _language_models(self, model: nn.Module) -> LanguageModelEncoder | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from nlprnn.data.field import Field
@@ -80,6 +81,18 @@ def encoder_for(spec: str | None, field: Field, state: dict[str, Any]) -> Langua
         saved = state["pretrained"]
         return LanguageModelEncoder(*(language_model(shape, saved["vocab_size"]) for shape in saved["models"]))
     return load_encoder(spec, field, state)
+
+
+def start_embedding(embedding: nn.Embedding, encoder: LanguageModelEncoder | None) -> None:
+    """A new run's own word ``embedding`` starts from the forward language model's when their shapes match
+    (``encoder``: the one loaded for training; None otherwise)."""
+    if encoder is None:
+        return
+    source = encoder.embeddings[0]
+    assert isinstance(source, nn.Embedding)
+    if source.weight.shape == embedding.weight.shape:
+        with torch.no_grad():
+            embedding.weight.copy_(source.weight)
 
 
 def check_paths(spec: str | None) -> None:

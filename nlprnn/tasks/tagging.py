@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Annotated, Any, Literal, cast
+from typing import IO, Annotated, Any, Literal
 
 import pyarrow as pa
 import torch
@@ -291,10 +291,7 @@ class NerTask(Task):
                               word_start_dim=m.word_start_dim, word_dropout=m.word_dropout, unk_idx=word.unk_index,
                               attention_heads=m.attention_heads, num_layers=m.num_layers, bidirectional=m.bidirectional,
                               input_dropout=m.dropout, layer_dropout=m.dropout, output_dropout=m.dropout, lm_encoder=lm)
-        lm_embedding = cast(nn.Embedding, self.encoder.embeddings[0]) if self.encoder is not None else None
-        if lm_embedding is not None and lm_embedding.weight.shape == tagger.embedding.weight.shape:
-            with torch.no_grad():  # a new run: the word embedding starts from the forward language model's
-                tagger.embedding.weight.copy_(lm_embedding.weight)
+        pretraining.start_embedding(tagger.embedding, self.encoder)
         return tagger
 
     def parameter_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
