@@ -5,6 +5,7 @@
     python benchmarks/reproduce_pretraining.py kmou --pretrained runs/lm-kmou-fwd/bundle,runs/lm-kmou-bwd/bundle
     python benchmarks/reproduce_pretraining.py lm --corpus nsmc --direction forward --epochs 4 --max-vocab 0 \
         --adaptive-cutoffs 2000,8000 --out runs/lm-nsmc-fwd        # then --direction backward
+        [--epochs 8 --resume]              # the same LM trained on from its last epoch
     python benchmarks/reproduce_pretraining.py nsmc --pretrained runs/lm-nsmc-fwd/bundle,runs/lm-nsmc-bwd/bundle
         [--freeze none] [--random-init]    # the ablation: the same encoder, its weights re-drawn
         [--pretrained-as inputs --freeze frozen]   # TagLM: the LMs' states as inputs of the 2x128 BiLSTM
@@ -83,7 +84,7 @@ def lm(args: argparse.Namespace) -> None:
                                         mode="min", seed=0),
                       out=args.out)
     start = time.perf_counter()
-    result = train(config, progress=False)
+    result = train(config, progress=False, resume=args.resume)
     speed = statistics.median(record["tokens_per_s"] for record in result["history"])
     print(f"| {args.corpus} | {args.direction} | {args.adaptive_cutoffs or 'full'} | {result['train_tokens']:,} | "
           f"{result['vocab']:,} | {result['best_epoch']} | {result['valid']['perplexity']:.1f} | {speed:,.0f} | "
@@ -153,6 +154,8 @@ def main() -> None:
                    "0: no cap, as the classifier's own vocab (min_freq only)")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--adaptive-cutoffs", default="", help="e.g. 2000,6000: an adaptive softmax (model.adaptive_cutoffs)")
+    p.add_argument("--resume", action="store_true", help="continue --out from its last.pt up to --epochs (the same "
+                   "other arguments as the run it continues)")
     p.add_argument("--out", required=True)
     for name in ("nsmc", "kmou", "klp2016"):
         p = sub.add_parser(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import torch
 
 from nlprnn.config import build_config
 from nlprnn.errors import ConfigError
+from nlprnn.models.pretrained import PretrainedClassifier
 from nlprnn.tasks import evaluate, load, train
 from nlprnn.tasks.classification import ClassifyConfig
 from nlprnn.tasks.language_model import LanguageModelTask, LMConfig
@@ -76,8 +78,8 @@ def test_a_classifier_starts_from_two_lms_and_its_bundle_stands_alone(review_lms
     copies = [shutil.copytree(Path(p), tmp_path / name / "bundle") for p, name in zip(review_lms.split(","), "fb")]
     review_lms = ",".join(str(p) for p in copies)
     config = build_config(ClassifyConfig, overrides={
-        "data.tokenizer": "whitespace", "model.pretrained": review_lms, "train.epochs": 2, "device": "cpu",
-        "train.schedule": "slanted_triangular", "out": str(tmp_path / "run")})
+        "data.tokenizer": "whitespace", "model.pretrained": review_lms, "model.pretrained_as": "encoder",
+        "train.epochs": 2, "device": "cpu", "train.schedule": "slanted_triangular", "out": str(tmp_path / "run")})
     result = train(config, progress=False)
     forward = load_bundle(review_lms.split(",")[0], "lm")
     bundle = load_bundle(tmp_path / "run" / "bundle")
@@ -85,6 +87,21 @@ def test_a_classifier_starts_from_two_lms_and_its_bundle_stands_alone(review_lms
     for lm in review_lms.split(","):  # the classifier's bundle needs the language models no more
         shutil.rmtree(Path(lm).parent)
     metrics = evaluate(load(tmp_path / "run" / "bundle", device="cpu"), "data/sentiment/test.tsv", progress=False)
+    assert metrics["accuracy"] == pytest.approx(result["test"]["accuracy"])
+
+
+def test_a_bundle_from_before_pretrained_as_loads_with_the_lms_as_its_encoder(review_lms: str, tmp_path: Path) -> None:
+    config = build_config(ClassifyConfig, overrides={
+        "data.tokenizer": "whitespace", "model.pretrained": review_lms, "model.pretrained_as": "encoder",
+        "train.epochs": 1, "device": "cpu", "out": str(tmp_path / "run")})
+    result = train(config, progress=False)
+    path = tmp_path / "run" / "bundle" / "bundle.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    del saved["config"]["model"]["pretrained_as"]  # as written before the key existed (the default is now inputs)
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    loaded = load(tmp_path / "run" / "bundle", device="cpu")
+    assert isinstance(loaded.model, PretrainedClassifier)
+    metrics = evaluate(loaded, "data/sentiment/test.tsv", progress=False)
     assert metrics["accuracy"] == pytest.approx(result["test"]["accuracy"])
 
 
@@ -98,7 +115,7 @@ def test_layers_unfreeze_from_the_top_one_group_an_epoch(tmp_path: Path) -> None
     fields = task.fields()
     task.build_vocabs(fields, task.splits(fields, progress=False).train)
     model = task.build_model(fields)
-    encoder = model.encoder
+    encoder = model.lm_encoder  # the default, TagLM: the LMs' states are inputs of the classifier's own BiLSTM
     groups = encoder.layer_groups()  # embeddings, layer 0, layer 1 (both directions each)
     assert len(groups) == 3
     factors = [g["lr_factor"] for g in parameter_groups(model, encoder, 2.6) or []]

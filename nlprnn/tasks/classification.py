@@ -65,10 +65,10 @@ class ModelConfig:
     # encoder (ULMFiT): the classifier's encoder is their embedding and recurrent layers, with concat pooling and
     # a two-layer head, the sizes above unused; inputs (TagLM): their states join the embedding as the input
     # of the classifier's own encoder of the sizes above (the embedding starts from theirs when the sizes match).
-    # NSMC test: inputs 0.8761, encoder 0.8694, from scratch 0.8699; encoder stays the default, as bundles before
-    # the key was added were trained that way
+    # NSMC test: inputs 0.8761, encoder 0.8694, from scratch 0.8699 (bundles from before the key were all
+    # trained as encoder and are read so, by ``upgrade``)
     pretrained: str | None = None
-    pretrained_as: Literal["encoder", "inputs"] = "encoder"
+    pretrained_as: Literal["encoder", "inputs"] = "inputs"
     freeze: Literal["gradual", "none", "frozen"] = "gradual"  # the LM layers: one more group per epoch, all, none
     layer_lr_decay: Annotated[float, Range(low=1.0)] = 2.6  # each LM layer group down learns this much slower
     head_hidden: PositiveInt = 50  # the pretrained classifier's head
@@ -99,6 +99,12 @@ class ClassifyTask(Task):
         super().__init__(config)
         self.encoder: LanguageModelEncoder | None = None
         """The language models' encoder, loaded with their vocabulary (``model.pretrained``)."""
+
+    @classmethod
+    def upgrade(cls, config: dict[str, Any], state: dict[str, Any]) -> None:
+        model = config.get("model", {})
+        if "pretrained_as" not in model:  # bundles before the key: the language models were the encoder
+            model["pretrained_as"] = "encoder"
 
     def fields(self) -> dict[str, Field]:
         data = self.config.data
