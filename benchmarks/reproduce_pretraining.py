@@ -9,6 +9,7 @@
     python benchmarks/reproduce_pretraining.py nsmc --pretrained runs/lm-nsmc-fwd/bundle,runs/lm-nsmc-bwd/bundle
         [--freeze none] [--random-init]    # the ablation: the same encoder, its weights re-drawn
         [--pretrained-as inputs --freeze frozen]   # TagLM: the LMs' states as inputs of the 2x128 BiLSTM
+        [--seed 1]                         # another training seed, the same split
 
 ``lm`` trains a word-level language model (forward or backward) on unlabeled text that is fair to use:
 the training part's own texts only, never a validation or test part. ``--corpus nsmc`` is the 80% training
@@ -48,7 +49,7 @@ def nsmc_config(args: argparse.Namespace) -> ClassifyConfig:
         model=ModelConfig(embedding_dim=128, hidden_size=128, num_layers=2, bidirectional=True, dropout=args.dropout,
                           pretrained=args.pretrained or None, pretrained_as=args.pretrained_as, freeze=args.freeze,
                           layer_lr_decay=args.layer_lr_decay),
-        train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="accuracy", seed=0, schedule=args.schedule),
+        train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="accuracy", seed=args.seed, schedule=args.schedule),
         out=args.out)
 
 
@@ -56,7 +57,8 @@ def nsmc_training_texts(path: Path) -> str:
     """The texts of the NSMC training part (split exactly as the classifier splits it: the same config,
     Kkma tokens from the cache), one TSV row each, as written in the file, without labels."""
     config = nsmc_config(argparse.Namespace(dropout=0.3, pretrained="", pretrained_as="encoder", freeze="gradual",
-                                            layer_lr_decay=2.6, epochs=1, lr=1e-3, schedule="constant", out="unused"))
+                                            layer_lr_decay=2.6, epochs=1, lr=1e-3, schedule="constant", seed=0,
+                                            out="unused"))
     task = ClassifyTask(config)
     splits = task.splits(task.fields(), progress=False)
     documents = read_tsv(NSMC)
@@ -168,6 +170,8 @@ def main() -> None:
         p.add_argument("--lr", type=float, default=2e-3)
         p.add_argument("--dropout", type=float, default=0.3)
         if name == "nsmc":
+            p.add_argument("--seed", type=int, default=0, help="the training seed (weights, batch order); the "
+                           "split stays reproduce_nsmc.py's")
             p.add_argument("--pretrained-as", choices=["encoder", "inputs"], default="encoder",
                            help="encoder: ULMFiT's classifier on the LMs' layers; inputs: TagLM, the LMs' states "
                            "beside the embedding as inputs of the from-scratch 2x128 BiLSTM")
