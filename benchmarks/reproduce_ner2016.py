@@ -6,7 +6,8 @@
 
 Trains a BiLSTM-CRF on ``train.txt``'s gold morphemes (word embedding, character BiLSTM, POS and the
 word-start flag from the eojeol numbers), picks the best epoch on ``dev.txt`` (morpheme-level entity
-F1), then scores the same model on the 366 development sentences two ways: from the file's own
+F1; with ``--units characters`` a tagger of characters, each read with its morpheme's form and POS,
+its best epoch picked on the characters of dev's raw sentences through ``--analyzer``), then scores the same model on the 366 development sentences two ways: from the file's own
 morphemes (morpheme-level F1), and from the raw ``; `` sentences through each analyzer (character-level
 F1: an entity counts when its span and type are right, against the ``$`` markup). With ``--kmou-bundle``
 it also scores a model trained on the KMOU corpus on these sentences, its types mapped
@@ -69,6 +70,9 @@ def main() -> None:
                         help="train on the file's morphemes, the analyzer's (entities projected), or both")
     parser.add_argument("--analyzer", default="kiwi", help="the analyzer of --train-on analyzer/both")
     parser.add_argument("--no-pos", action="store_true", help="leave the POS feature out")
+    parser.add_argument("--units", default="morphemes", choices=["morphemes", "characters"],
+                        help="tag the morphemes, or each character with its morpheme as features (best epoch "
+                             "then picked on dev's characters through --analyzer)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/ner2016")
     args = parser.parse_args()
@@ -79,7 +83,7 @@ def main() -> None:
             data=NerDataConfig(train=f"{args.root}/train.txt", valid=dev, format="klp2016", min_freq=args.min_freq,
                                feature_column=None if args.no_pos else 1,
                                word_start_column=None if args.no_word_start else 2,
-                               train_on=args.train_on, analyzer=args.analyzer),
+                               train_on=args.train_on, analyzer=args.analyzer, units=args.units),
             model=NerModelConfig(hidden_size=args.hidden, dropout=args.dropout, word_dropout=args.word_dropout,
                                  char_hidden=50),
             train=TrainConfig(epochs=args.epochs, lr=args.lr, monitor="f1", seed=args.seed, clip=5.0,
@@ -87,8 +91,9 @@ def main() -> None:
             out=args.out)
         start = time.perf_counter()
         result = train(config, progress=False)
+        level = "morpheme-level" if args.units == "morphemes" else f"character-level ({args.analyzer})"
         print(f"trained in {(time.perf_counter() - start) / 60:.1f} minutes; best epoch {result['best_epoch']} "
-              f"of {args.epochs}; dev morpheme-level F1 {100 * result['valid']['f1']:.2f}")
+              f"of {args.epochs}; dev {level} F1 {100 * result['valid']['f1']:.2f}")
         bundle = f"{args.out}/bundle"
     print("\n| model | analyzer | dev P (chars) | dev R (chars) | dev F1 (chars) | dev F1 (gold morphemes) | "
           "chars - morphemes | inexact morphemes | seconds |")

@@ -18,7 +18,7 @@ from nlprnn.data.entity_files import (
     spans_of_char_tags,
 )
 from nlprnn.errors import ConfigError, DataError
-from nlprnn.tasks.ner_text import entity_spans, rename_types
+from nlprnn.tasks.ner_text import characters, entity_spans, project, rename_types
 from nlprnn.tokenizers.offsets import Morpheme, align, sejong_tag, word_starts
 from pipelines.ner import main as ner
 
@@ -139,6 +139,23 @@ def test_morpheme_tags_become_character_spans_of_the_text() -> None:
     assert entity_spans(text, morphemes, tags) == [Span(0, 6, "LC")]
 
 
+def test_a_character_tagger_reads_each_character_with_the_morpheme_it_lies_in() -> None:
+    text = "안양시민이 했다"
+    morphemes = [Morpheme("안양시민", "NNG", 0, 4), Morpheme("이", "JKS", 4, 5), Morpheme("하", "VV", 6, 7, False),
+                 Morpheme("았", "EP", 6, 7, False), Morpheme("다", "EF", 7, 8)]
+    tokens = characters(text, morphemes)
+    assert [(t.form, t.tag, t.start) for t in tokens] == [
+        ("안양시민", "B-NNG", 0), ("안양시민", "I-NNG", 1), ("안양시민", "I-NNG", 2), ("안양시민", "E-NNG", 3),
+        ("이", "S-JKS", 4), ("했", "S-VV", 6), ("다", "S-EF", 7)]  # a restored lemma: the text as written
+    assert word_starts(text, tokens) == ["1", "0", "0", "0", "0", "1", "0"]
+    # an entity that ends inside a morpheme, which no morpheme tagger can give, is exact over characters
+    tags = project(tokens, [Span(0, 3, "LC")])
+    assert tags == ["B-LC", "I-LC", "I-LC", "O", "O", "O", "O"]
+    assert entity_spans(text, tokens, tags) == [Span(0, 3, "LC")]
+    assert project(morphemes, [Span(0, 3, "LC")]) == ["B-LC", "O", "O", "O", "O"]
+    assert entity_spans(text, morphemes, ["B-LC", "O", "O", "O", "O"]) == [Span(0, 4, "LC")]
+
+
 def test_types_of_another_corpus_are_mapped_and_the_rest_dropped() -> None:
     rename = rename_types("PER=PS,LOC=LC")
     assert [rename(t) for t in ("B-PER", "I-LOC", "B-POH", "O")] == ["B-PS", "I-LC", "O", "O"]
@@ -213,3 +230,38 @@ def test_a_wrong_format_or_analyzer_flag_names_the_key(bundle: Path, capsys: pyt
                     "--no-progress"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: config key 'data.{flag[2:]}'") and value in err
+
+
+@pytest.fixture(scope="module")
+def char_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A character tagger (``data.units=characters``) trained on the 2016-layout file's own morphemes and
+    kiwi's, its best epoch picked on the characters of the dev file's raw sentences."""
+    pytest.importorskip("kiwipiepy")
+    out = tmp_path_factory.mktemp("ner_chars")
+    assert ner(["train", "--data", str(RAW / "train.txt"), "--valid", str(RAW / "dev.txt"), "--epochs", "4",
+                "--set", "data.units=characters", "--set", "data.train_on=both", "--set", "data.feature_column=1",
+                "--set", "data.word_start_column=2", "--set", "model.hidden_size=32", "--set", "model.embedding_dim=32",
+                "--out", str(out), "--no-progress"]) == 0
+    return out / "bundle"
+
+
+def test_a_character_tagger_is_scored_on_characters_from_the_analyzer_and_from_the_files_morphemes(
+        char_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert ner(["evaluate", "--bundle", str(char_bundle), "--data", str(RAW / "dev.txt"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "analyzer kiwi" in out and "character-level entities: precision" in out
+    assert "character-level entities, the file's own morphemes (no analyzer)" in out
+    entities = tmp_path / "entities.jsonl"
+    assert ner(["predict", "--bundle", str(char_bundle), "--data", str(RAW / "sentences.txt"), "--format", "text",
+                "--output", str(entities), "--no-progress"]) == 0
+    records = [json.loads(line) for line in entities.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == len((RAW / "sentences.txt").read_text(encoding="utf-8").splitlines())
+    assert all(r["text"][e["start"]:e["end"]] == e["text"] for r in records for e in r["entities"])
+
+
+def test_characters_of_a_conll_file_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ner(["train", "--data", "data/ner/train.conll", "--valid", "data/ner/dev.conll", "--set", "data.format=conll",
+                "--set", "data.units=characters", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "data.units" in err and "CoNLL file" in err

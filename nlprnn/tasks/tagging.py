@@ -54,6 +54,11 @@ class NerDataConfig:
     # what a training file with raw text (klp2016, character BIO) is trained from: its own morphemes, its raw
     # text through data.analyzer with the entities projected onto the analyzer's morphemes, or both
     train_on: Literal["file", "analyzer", "both"] = "file"
+    # what the tagger tags in raw text: the analyzer's morphemes, or each character with the morpheme it lies
+    # in (its form, its POS tag and the character's place in it) as features, which lets an entity begin or
+    # end inside a morpheme (2016 corpus dev, kiwi: see benchmarks/README.md). characters reads every file
+    # (2016 layout, character BIO) as raw text, so training and the best epoch are scored on characters
+    units: ner_text.Units = "morphemes"
     map_types: str | None = None  # e.g. "PER=PS,LOC=LC": predicted types renamed, others dropped (cross-corpus)
     scheme: Literal["bio", "iob1", "bioes"] = "bio"
     repair_tags: bool = False
@@ -143,6 +148,10 @@ class NerTask(Task):
         data, model = self.config.data, self.config.model
         pretraining.check_paths(model.pretrained)
         ner_text.rename_types(data.map_types)  # a malformed mapping is refused before training
+        if data.units == "characters" and data.format == "conll":
+            raise ConfigError("data.units=characters tags the characters of raw text, which a CoNLL file of tokens "
+                              "does not hold: give 2016-corpus or character-BIO files (data.format auto, klp2016 "
+                              "or text)", key="data.units", value=data.units)
         fields: dict[str, Field] = {
             "word": Field(tokenize=None, lower=data.lower, include_lengths=True, batch_first=True,
                           max_length=data.max_tokens, max_token_chars=data.max_token_chars),
@@ -169,9 +178,10 @@ class NerTask(Task):
         when ``labelled``; for ``format=text``, the sentences through the analyzer (``TextData``)."""
         data = self.config.data
         fmt = self.file_format(path)
-        if fmt == "text":
+        if fmt == "text" or data.units == "characters":
             sentences, gold = self._raw_text(path, fields, labelled, progress)
-            return ner_text.analyze(sentences, fields, data.analyzer, data.on_error, gold, progress)
+            return ner_text.analyze(sentences, fields, data.analyzer, data.on_error, gold, progress,
+                                    units=data.units)
         if fmt == "klp2016":
             return self._klp2016_dataset(self._parse_klp2016(path)[0], fields, labelled, progress)
         width = conll_width(path)
@@ -194,13 +204,21 @@ class NerTask(Task):
                                  progress)
 
     def _raw_text(self, path: str, fields: dict[str, Field], gold: bool,
-                  progress: bool) -> tuple[RawSentences, Dataset | None]:
+                  progress: bool) -> tuple[RawSentences, Dataset | TextData | None]:
         """A file's raw sentences (any layout ``read_raw`` knows) and, for a 2016-corpus file when ``gold``,
-        its own morphemes with their tags: the file is read once for both."""
+        the model's input from its own morphemes (as columns, or as characters for ``data.units=characters``):
+        the file is read once for both."""
+        data = self.config.data
         if not is_klp2016(path):
-            return read_raw(path, self.config.data.on_error), None
+            return read_raw(path, data.on_error), None
         read, sentences = self._parse_klp2016(path)
-        return sentences, self._klp2016_dataset(read, fields, True, progress) if gold else None
+        if not gold:
+            return sentences, None
+        if data.units == "characters":
+            return sentences, ner_text.analyze(sentences, fields, "the file's own", data.on_error, None, progress,
+                                               tagged=True, units="characters",
+                                               morphemes=ner_text.file_morphemes(read, sentences))
+        return sentences, self._klp2016_dataset(read, fields, True, progress)
 
     def _columns(self, path: str, width: int, fields: dict[str, Field], labelled: bool) -> list[Any]:
         """``(name, field)`` (or None) for each of the file's ``width`` columns, from the config's column numbers."""
@@ -245,15 +263,21 @@ class NerTask(Task):
         data = self.config.data
         views: list[Dataset] = []
         if data.train_on != "analyzer":
-            read = self.read(data.train, fields, progress=progress)
-            if isinstance(read, TextData):
-                raise ConfigError("data.format=text reads raw text, which has no morphemes of its own to train on: "
-                                  "use data.format=klp2016 or auto with data.train_on=analyzer or both",
-                                  key="data.format", value="text")
-            views.append(read)
+            if data.units == "characters" and is_klp2016(data.train):
+                _, own = self._raw_text(data.train, fields, True, progress)  # the file's morphemes, as characters
+                assert isinstance(own, TextData)
+                views.append(own.analyzed)
+            else:
+                read = self.read(data.train, fields, progress=progress)
+                if isinstance(read, TextData):
+                    raise ConfigError(f"{data.train} is read as raw text (data.format=text or data.units=characters), "
+                                      "which has no morphemes of its own to train on: use a 2016-corpus file, or "
+                                      "data.train_on=analyzer", key="data.train_on", value=data.train_on)
+                views.append(read)
         if data.train_on != "file":
             sentences, _ = self._raw_text(data.train, fields, False, progress)
-            text = ner_text.analyze(sentences, fields, data.analyzer, data.on_error, None, progress, tagged=True)
+            text = ner_text.analyze(sentences, fields, data.analyzer, data.on_error, None, progress, tagged=True,
+                                    units=data.units)
             views.append(text.analyzed)
         if len(views) == 1:
             return views[0]
@@ -385,9 +409,11 @@ class NerTask(Task):
         yield metrics["report"]
         if "morpheme_level" in metrics:
             gold = metrics["morpheme_level"]
-            yield (f"{name:<6} morpheme-level entities, the file's own morphemes (no analyzer): precision "
+            level = gold.get("level", "morpheme")  # a character tagger is scored on characters both ways
+            yield (f"{name:<6} {level}-level entities, the file's own morphemes (no analyzer): precision "
                    f"{gold['precision']:.4f}  recall {gold['recall']:.4f}  F1 {gold['f1']:.4f}  "
-                   f"(character-level minus morpheme-level: {100 * (metrics['f1'] - gold['f1']):+.2f} points)")
+                   f"(from the analyzer minus from the file's morphemes: {100 * (metrics['f1'] - gold['f1']):+.2f} "
+                   "points)")
         if metrics.get("repaired"):
             yield f"repaired and kept {len(metrics['repaired'])} sentences: {metrics['repaired'][0]} ..."
 
