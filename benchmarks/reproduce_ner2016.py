@@ -7,8 +7,9 @@
 Trains a BiLSTM-CRF on ``train.txt``'s gold morphemes (word embedding, character BiLSTM, POS and the
 word-start flag from the eojeol numbers), picks the best epoch on ``dev.txt`` (morpheme-level entity
 F1; with ``--units characters`` a tagger of characters, each read with its morpheme's form and POS,
-its best epoch picked on the characters of dev's raw sentences through ``--analyzer``), then scores the same model on the 366 development sentences two ways: from the file's own
-morphemes (morpheme-level F1), and from the raw ``; `` sentences through each analyzer (character-level
+its best epoch picked on the characters of dev's raw sentences through ``--analyzer``), then scores
+the same model on the 366 development sentences two ways: from the file's own morphemes
+(morpheme-level F1), and from the raw ``; `` sentences through each analyzer (character-level
 F1: an entity counts when its span and type are right, against the ``$`` markup). With ``--kmou-bundle``
 it also scores a model trained on the KMOU corpus on these sentences, its types mapped
 (PER->PS, LOC->LC, ORG->OG, DAT->DT, TIM->TI, the others dropped). The analyzer ``file`` stands for one
@@ -28,7 +29,7 @@ from unittest import mock
 from nlprnn.data.entity_files import read_klp2016
 from nlprnn.tasks import ner_text, runner, train
 from nlprnn.tasks.tagging import NerConfig, NerDataConfig, NerModelConfig
-from nlprnn.tokenizers.offsets import Morpheme, align
+from nlprnn.tokenizers.offsets import Morpheme
 from nlprnn.training import TrainConfig
 
 KMOU_TYPES = "PER=PS,LOC=LC,ORG=OG,DAT=DT,TIM=TI"
@@ -38,9 +39,7 @@ def file_morphemes(path: str) -> Callable[..., list[list[Morpheme]]]:
     """In place of ``morphemes_with_offsets``: the 2016-corpus file's own morphemes of each raw sentence,
     aligned to it (restored lemmas inexact, as an analyzer's)."""
     read, sentences = read_klp2016(path, repair_tags=True)
-    forms, tags = (read.table.column(c).to_pylist() for c in ("column0", "column1"))
-    by_text = {text: [Morpheme(f, t, start, end, exact) for f, t, (start, end, exact) in zip(fs, ts, align(text, fs))]
-               for text, fs, ts in zip(sentences.texts, forms, tags)}
+    by_text = dict(zip(sentences.texts, ner_text.file_morphemes(read, sentences)))
     return lambda analyzer, texts, progress=False: [by_text[text] for text in texts]
 
 
