@@ -12,6 +12,7 @@ from collections.abc import Iterator as TypingIterator
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from torch.utils.data import Sampler
@@ -274,6 +275,13 @@ class Batch:
     def __len__(self) -> int:
         return self.batch_size
 
+    def __iter__(self) -> TypingIterator[Any]:
+        """``inputs, targets = batch``: the input fields' values then the target fields' (each one value,
+        a tuple of several, or None), as torchtext's Batch unpacked."""
+        for names in (self.input_fields, self.target_fields):
+            values = [getattr(self, name) for name in names]
+            yield None if not values else values[0] if len(values) == 1 else tuple(values)
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {tuple(getattr(t['data'], 'shape', (len(t['data']),)))}"
                            for n, t in self.tensors.items())
@@ -291,9 +299,11 @@ def unpack(packed: PackedSequence, batch_first: bool = True, total_length: int |
 
 
 class _Gather(torch.utils.data.Dataset):
-    """Turns a list of row indices into the batch's numpy arrays (runs in DataLoader workers)."""
+    """Turns a list of row indices into the batch's tensors (runs in DataLoader workers): from a
+    field's id column, or, for a field that is not ``columnar``, by its ``process`` over the rows'
+    processed values, as torchtext made every batch."""
 
-    def __init__(self, columns: dict[str, tuple[Field, IdColumn]]) -> None:
+    def __init__(self, columns: dict[str, tuple[Field, IdColumn | pa.Array]]) -> None:
         self.columns = columns
 
     def __len__(self) -> int:
@@ -301,10 +311,22 @@ class _Gather(torch.utils.data.Dataset):
 
     def __getitem__(self, rows: list[int] | np.ndarray) -> dict[str, Any]:
         index = np.asarray(rows, dtype=np.int64)
-        out: dict[str, Any] = {name: field.to_tensors(field.batch_arrays(column, index))
-                               for name, (field, column) in self.columns.items()}
+        out: dict[str, Any] = {}
+        for name, (field, column) in self.columns.items():
+            if isinstance(column, IdColumn):
+                out[name] = field.to_tensors(field.batch_arrays(column, index))
+            else:
+                out[name] = processed_tensors(field.process(column.take(pa.array(index)).to_pylist()))
         out[ROWS] = torch.from_numpy(index)
         return out
+
+
+def processed_tensors(value: Any) -> dict[str, Any]:
+    """What ``field.process`` gave, under the names a batch keeps: ``data`` (and ``lengths``, and for a
+    NestedField ``char_lengths``)."""
+    if isinstance(value, tuple):
+        return dict(zip(("data", "lengths", "char_lengths"), value))
+    return {"data": value}
 
 
 def _identity(batch: Any) -> Any:

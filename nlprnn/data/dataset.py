@@ -8,6 +8,8 @@ cached; ``examples`` materializes torchtext-style Example objects only when aske
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from nlprnn.data.archives import unpack_archive
 from nlprnn.data.columns import Encoded, IdColumn, list_lengths, list_offsets
 from nlprnn.data.example import Example
 from nlprnn.data.field import Field
@@ -45,6 +48,13 @@ class Dataset:
 
     table: pa.Table
     fields: dict[str, Field]
+    sort_key: Callable[[Example], Any] | None = None
+    """torchtext's per-dataset sort key; an Iterator given none uses it (else the first text field's length)."""
+    urls: Sequence[str | tuple[str, str]] = ()
+    name = ""
+    dirname = ""
+    part_class: type[Dataset] | None = None
+    """The class of the parts ``take`` and ``split`` make (None: Dataset; nlprnn.legacy's Dataset its own)."""
 
     def __init__(self, examples: pa.Table | Sequence[Example], fields: Mapping[str, Field] | Sequence[Any],
                  path: str | None = None, skipped: Sequence[RowProblem] = (),
@@ -79,12 +89,14 @@ class Dataset:
     # -- building -------------------------------------------------------------------------------
     @classmethod
     def from_read(cls, read: ReadResult, fields: Mapping[str, FieldTarget],
-                  on_error: str = "raise", progress: bool = False) -> Dataset:
+                  on_error: str = "raise", progress: bool = False, keep_rows: bool = False) -> Dataset:
         """Process the raw columns of a reader's result with the fields mapped to them.
 
         ``fields`` maps a column name to ``(name, field)``, several such pairs, or None (ignored). Each
         field preprocesses its column and reports the rows it cannot use; under ``on_error="raise"`` the
-        first such row is a DataError, under ``"skip"`` they are dropped and listed in ``skipped``.
+        first such row is a DataError, under ``"skip"`` they are dropped and listed in ``skipped``. With
+        ``keep_rows`` (nlprnn.legacy: torchtext kept an empty text as an empty example) they stay, and
+        one warning counts them and names the first.
         """
         _check_on_error(on_error)
         problems: dict[int, tuple[str, RowIssue]] = {}
@@ -107,6 +119,12 @@ class Dataset:
                 chosen[name] = field
         skipped = list(read.skipped)
         table = pa.table({**processed, LINE: pa.array(read.lines, type=pa.int64())})
+        if problems and keep_rows and on_error == "raise":
+            first = min(problems)
+            name, issue = problems[first]
+            warnings.warn(f"{read.path}:{int(read.lines[first])}: {name}: {issue.problem} ({len(problems)} such rows "
+                          "in all, kept as torchtext kept them; on_error='skip' drops them)", stacklevel=4)
+            problems = {}
         if problems:
             rows = sorted(problems)
             if on_error == "raise":
@@ -138,6 +156,15 @@ class Dataset:
 
     def __iter__(self) -> Iterator[Example]:
         return iter(self.examples)
+
+    def __getattr__(self, name: str) -> Any:
+        """``dataset.text`` iterates the values of the field ``text``, one per row (torchtext's)."""
+        fields = self.__dict__.get("fields")
+        if fields is not None and name in fields:
+            if self.__dict__.get("_examples") is not None:
+                return (getattr(example, name) for example in self._examples)  # type: ignore[union-attr]
+            return iter(self.table.column(name).to_pylist())
+        raise AttributeError(f"{type(self).__name__} has no attribute or field {name!r}")
 
     @property
     def examples(self) -> list[Example]:
@@ -196,10 +223,28 @@ class Dataset:
     def splits(cls, path: str | Path | None = None, root: str = ".data", train: str | None = None,
                validation: str | None = None, test: str | None = None, **kwargs: Any) -> tuple[Dataset, ...]:
         """Datasets for the train/validation/test files that are given, in that order (torchtext's
-        ``splits``); ``path`` is their folder (torchtext downloaded into ``root`` when it was None; here
-        ``root`` is then the folder), ``kwargs`` go to the constructor."""
-        folder = Path(path) if path is not None else Path(root if root != ".data" else ".")
+        ``splits``); ``path`` is their folder, or None for the folder ``download(root)`` finds (a data
+        set's unpacked archive under ``root``); ``kwargs`` go to the constructor."""
+        folder = Path(path) if path is not None else Path(cls.download(root))
         return tuple(cls(folder / name, **kwargs) for name in (train, validation, test) if name is not None)
+
+    @classmethod
+    def download(cls, root: str | Path, check: str | Path | None = None) -> str:
+        """The folder of a data set's files, ``root/<name>/<dirname>``, as torchtext's ``download`` gave it,
+        with no network: when ``check`` (default ``root/<name>``) is missing, each archive of ``urls``
+        found in ``root/<name>`` is unpacked there (.zip, .tar.gz/.tgz, .gz); one that is missing is an
+        error naming the file, its URL and where to put it."""
+        folder = Path(root) / cls.name
+        if not os.path.isdir(check if check is not None else folder):  # check="" is no folder (torchtext's test)
+            for url in cls.urls:
+                url, filename = url if isinstance(url, tuple) else (url, os.path.basename(url))
+                archive = folder / filename
+                if not archive.is_file():
+                    raise DataError(archive, None, f"{cls.__name__}'s files are not under {folder}/, and nlprnn "
+                                    "downloads nothing.", f"download {url} and put it at {archive} (or unpack it "
+                                    f"into {folder}/), then run again", code="not_downloaded")
+                unpack_archive(archive, folder)
+        return str(folder / cls.dirname)
 
     # -- filtering ------------------------------------------------------------------------------
     def filter(self, predicate: Callable[[Example], bool]) -> Dataset:
@@ -217,54 +262,69 @@ class Dataset:
             if vocab is None:
                 raise VocabError(f"field {name!r} has no vocab yet; build it before filter_examples")
             flat, offsets = list_offsets(self.table.column(name))
-            known = pc.is_in(flat, value_set=pa.array(vocab.itos, type=pa.string())).to_numpy(zero_copy_only=False)
+            # the tokens ``stoi`` holds: a caller's edits to it count, as in torchtext
+            known = pc.is_in(flat, value_set=pa.array(list(vocab.stoi), type=pa.string())).to_numpy(zero_copy_only=False)
             before = np.concatenate([[0], np.cumsum(known)])
             columns[name] = pa.ListArray.from_arrays(pa.array(before[offsets].astype(np.int32)),
                                                      flat.filter(pa.array(known)))
         for name, column in columns.items():
             self.table = self.table.set_column(self.table.column_names.index(name), name, column)
-        self._ids, self._encoded, self._examples = {}, {}, None
+        if self._examples is not None:
+            for example, *values in zip(self._examples, *(columns[n].to_pylist() for n in columns)):
+                for name, value in zip(columns, values):
+                    setattr(example, name, value)
+        self._ids, self._encoded = {}, {}
 
     # -- splitting ------------------------------------------------------------------------------
     def take(self, rows: np.ndarray) -> Dataset:
         """A dataset of the given rows, in that order (fields shared)."""
-        return Dataset(self.table.take(pa.array(np.asarray(rows, dtype=np.int64))), self.fields,
-                       path=self.path, token_lines=self.token_lines)
+        return (self.part_class or Dataset)(self.table.take(pa.array(np.asarray(rows, dtype=np.int64))), self.fields,
+                                            path=self.path, token_lines=self.token_lines)
 
     def split(self, split_ratio: float | Sequence[float] = 0.7, stratified: bool = False,
               strata_field: str = "label", random_state: int | tuple | np.random.Generator | None = None
               ) -> tuple[Dataset, ...]:
-        """Seeded split as in torchtext: a float -> (train, test); [train, test] or
-        [train, test, valid] ratios -> (train, test) or (train, valid, test). ``random_state`` is a seed
-        or numpy Generator (None: seed 0, so splits are reproducible by default)."""
-        ratios = _split_ratios(split_ratio)
+        """Seeded split with torchtext's sizes: a float -> (train, test); [train, test] or
+        [train, test, valid] ratios -> (train, test) or (train, valid, test), a part that comes out
+        empty left out, as torchtext did. Without validation, test takes every row train does not (no
+        row is lost to rounding). ``random_state`` is a seed or numpy Generator (None: seed 0, so splits
+        are reproducible by default); each part keeps the file's order."""
+        ratios = check_split_ratio(split_ratio)
+        permute = self._permutation(random_state)
+        if stratified:
+            if strata_field not in self.fields:
+                raise ConfigError(f"strata_field {strata_field!r} is not a field of this dataset ({list(self.fields)})",
+                                  key="strata_field", value=strata_field, allowed=list(self.fields))
+            strata = self.table.column(strata_field).to_pylist()
+            by_value: dict[Any, list[int]] = {}
+            for row, value in enumerate(strata):
+                by_value.setdefault(_hashable(value), []).append(row)
+            groups = [np.asarray(rows, dtype=np.int64) for rows in by_value.values()]
+        else:
+            groups = [np.arange(len(self))]
+        parts: list[list[np.ndarray]] = [[], [], []]  # train, test, valid
+        for group in groups:
+            for part, piece in zip(parts, rationed_split(group, ratios, permute)):
+                part.append(piece)
+        train, test, valid = (np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts)
+        subsets = tuple(self._subset(rows) for rows in (train, valid, test) if len(rows))
+        return subsets
+
+    def _permutation(self, random_state: Any) -> Callable[[int], np.ndarray]:
+        """How ``split`` shuffles: a numpy Generator from the seed (0 when None)."""
         if isinstance(random_state, np.random.Generator):
             rng = random_state
         elif isinstance(random_state, tuple):  # random.getstate(), as torchtext tutorials pass
             rng = np.random.default_rng(hash(random_state) & 0xFFFFFFFF)
         else:
             rng = np.random.default_rng(0 if random_state is None else random_state)
-        if stratified:
-            if strata_field not in self.fields:
-                raise ConfigError(f"strata_field {strata_field!r} is not a field of this dataset ({list(self.fields)})")
-            strata = np.asarray(self.table.column(strata_field).to_pylist(), dtype=object)
-            groups = [np.flatnonzero(strata == value) for value in dict.fromkeys(strata.tolist())]
-        else:
-            groups = [np.arange(len(self))]
-        parts: list[list[np.ndarray]] = [[], [], []]
-        for group in groups:
-            shuffled = group[rng.permutation(len(group))]
-            n_train = int(round(ratios[0] * len(group)))
-            n_test = int(round(ratios[1] * len(group)))
-            pieces = (shuffled[:n_train], shuffled[n_train:n_train + n_test], shuffled[n_train + n_test:])
-            for part, piece in zip(parts, pieces):
-                part.append(piece)
-        train, test, valid = (np.sort(np.concatenate(p)) for p in parts)
-        out = [self.take(train)]
-        if ratios[2] > 0:
-            out.append(self.take(valid))
-        out.append(self.take(test))
-        return tuple(out)
+        return rng.permutation
+
+    def _subset(self, rows: np.ndarray) -> Dataset:
+        """One part of a split (in the file's order), with this dataset's sort key."""
+        part = self.take(np.sort(rows))
+        part.sort_key = self.sort_key
+        return part
 
     # -- storage --------------------------------------------------------------------------------
     def to_hf(self) -> hf.Dataset:
@@ -309,17 +369,43 @@ class Dataset:
         return f"{type(self).__name__}(rows={len(self)}, fields={list(self.fields)}, path={self.path!r})"
 
 
-def _split_ratios(split_ratio: float | Sequence[float]) -> tuple[float, float, float]:
+class SplitRatioError(ConfigError, AssertionError):
+    """A split ratio out of range; an AssertionError too, as torchtext's ``check_split_ratio`` raised."""
+
+
+def check_split_ratio(split_ratio: float | Sequence[float]) -> tuple[float, float, float]:
+    """(train, test, valid) shares from a float or 2-3 relative sizes (normalized), as torchtext."""
+    if isinstance(split_ratio, str) or not isinstance(split_ratio, float | int | Sequence):
+        raise ConfigError(f"split_ratio must be a float or a list of 2-3 numbers, not {type(split_ratio).__name__}",
+                          key="split_ratio", value=split_ratio)
     if isinstance(split_ratio, float | int):
         if not 0 < split_ratio < 1:
-            raise ConfigError(f"split_ratio must be between 0 and 1, got {split_ratio}")
+            raise SplitRatioError(f"split_ratio {split_ratio} is not between 0 and 1", key="split_ratio",
+                                  value=split_ratio)
         return float(split_ratio), 1 - float(split_ratio), 0.0
     ratios = [float(r) for r in split_ratio]
-    if len(ratios) not in (2, 3) or any(r < 0 for r in ratios):
-        raise ConfigError(f"split_ratio must be a float or 2-3 non-negative numbers, got {split_ratio}")
+    if len(ratios) not in (2, 3) or any(r < 0 for r in ratios) or sum(ratios) <= 0:
+        raise SplitRatioError(f"split_ratio must be 2 or 3 non-negative relative sizes, got {split_ratio}",
+                              key="split_ratio", value=split_ratio)
     total = sum(ratios)
-    ratios = [r / total for r in ratios]
+    if total != 1:
+        ratios = [r / total for r in ratios]
     return ratios[0], ratios[1], ratios[2] if len(ratios) == 3 else 0.0
+
+
+def rationed_split(rows: np.ndarray, ratios: tuple[float, float, float],
+                   permute: Callable[[int], Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rows`` shuffled by ``permute`` and cut into (train, test, valid) by torchtext's rule: train
+    ``round(train * n)``; test the rest when there is no validation share, else ``round(test * n)``."""
+    n = len(rows)
+    shuffled = rows[np.asarray(permute(n), dtype=np.int64)] if n else rows
+    n_train = int(round(ratios[0] * n))
+    n_test = n - n_train if not ratios[2] else int(round(ratios[1] * n))
+    return shuffled[:n_train], shuffled[n_train:n_train + n_test], shuffled[n_train + n_test:]
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def line_of(path: str | None, lines: np.ndarray, token_lines: bool, row: int,
@@ -336,6 +422,9 @@ def _targets(target: Any) -> list[tuple[str, Field]]:
         return []
     if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], str):
         return [target] if target[1] is not None else []
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], tuple) and all(
+            isinstance(n, str) for n in target[0]):  # torchtext's ((name, name), (field, field))
+        return [(n, f) for n, f in zip(*target) if f is not None]
     return [pair for pair in target if pair is not None and pair[1] is not None]
 
 
@@ -351,7 +440,12 @@ def _named_fields(fields: Mapping[str, Any] | Sequence[Any]) -> list[tuple[str, 
 
 
 def _column(values: list[Any]) -> pa.Array:
-    """Examples' processed values as an Arrow column (token lists or strings)."""
-    if values and all(isinstance(v, list) for v in values):
-        return pa.array(values, type=pa.list_(pa.string()))
-    return pa.array(values)
+    """Examples' processed values as an Arrow column: token lists, lists of lists (a NestedField's
+    words of characters), strings or numbers, as Arrow infers them."""
+    if values and all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in values):
+        return pa.array(values, type=pa.list_(pa.string()))  # also when some lists are empty
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise ConfigError(f"the examples' values of one field are of mixed kinds ({error}); give every "
+                          "example the same kind of value for a field") from None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,14 @@ from nlprnn.data.padding import flatten, pad_rows
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError, DataError, VocabError, no_effect
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
-from nlprnn.tokenizers.base import keep_tokens, token_lists
+from nlprnn.tokenizers.base import CallableTokenizer, keep_tokens, token_lists
 
 LIST_OF_STRINGS = pa.list_(pa.string())
+#: the Python type a string value becomes for each dtype when ``use_vocab=False`` (torchtext's table)
+_PYTHON_TYPES: dict[torch.dtype, type] = {
+    **dict.fromkeys((torch.float16, torch.float32, torch.float64, torch.bfloat16), float),
+    **dict.fromkeys((torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool), int),
+}
 
 
 class Field:
@@ -69,6 +75,8 @@ class Field:
     """
 
     kind = "field"
+    vocab_cls: type[Vocab] = Vocab
+    """The class of the vocab ``build_vocab`` makes (torchtext's attribute)."""
 
     def __init__(
         self,
@@ -129,12 +137,14 @@ class Field:
         return self.tokenizer
 
     def preprocess(self, x: Any) -> Any:
-        """Tokenize (if sequential and given a string), lowercase, drop stop words, run ``preprocessing``."""
+        """Tokenize (if sequential and given a string, its trailing newline dropped), lowercase, drop stop
+        words, run ``preprocessing``: torchtext's steps in torchtext's order."""
         if self.sequential and isinstance(x, str):
+            x = x.rstrip("\n")
             x = self.tokenizer(x) if self.tokenizer is not None else x.split()  # None: torchtext's str.split
         if self.lower:
-            x = [t.lower() for t in x] if self.sequential else x.lower()
-        if self.sequential and self.stop_words is not None:
+            x = [t.lower() for t in x] if isinstance(x, list) else x.lower()
+        if self.sequential and self.use_vocab and self.stop_words is not None:
             x = [t for t in x if t not in self.stop_words]
         if self.preprocessing is not None:
             x = self.preprocessing(x)
@@ -142,6 +152,7 @@ class Field:
 
     def pad(self, minibatch: Sequence[Sequence[str]]) -> Any:
         """Pad a list of token lists to one length (with init/eos); with lengths if include_lengths."""
+        minibatch = list(minibatch)
         if not self.sequential:
             return minibatch
         values, offsets = flatten([list(x) for x in minibatch])
@@ -152,11 +163,16 @@ class Field:
         return (rows, lengths.tolist()) if self.include_lengths else rows
 
     def numericalize(self, arr: Any, device: torch.device | str | None = None) -> Any:
-        """Turn padded tokens (from ``pad``) into a tensor (and lengths tensor)."""
+        """Turn padded tokens (from ``pad``) into a tensor (and a lengths tensor), as torchtext: ids through
+        the vocab, or (``use_vocab=False``) strings converted to the dtype's Python type; then
+        ``postprocessing``, then the tensor."""
+        if self.include_lengths and not isinstance(arr, tuple):
+            raise ConfigError("this field has include_lengths=True, so numericalize takes (padded batch, lengths), "
+                              "as pad() returns them", key="include_lengths")
         lengths = None
-        if self.include_lengths and self.sequential:
+        if isinstance(arr, tuple):
             arr, lengths = arr
-            lengths = torch.tensor(lengths, dtype=torch.long, device=device)
+            lengths = torch.tensor(lengths, dtype=self.dtype, device=device)
         if self.use_vocab:
             if self.vocab is None:
                 raise VocabError("build the vocab first: field.build_vocab(dataset)")
@@ -165,12 +181,19 @@ class Field:
             if self.postprocessing is not None:
                 arr = self.postprocessing(arr, self.vocab)
         else:
+            convert = _PYTHON_TYPES.get(self.dtype)
+            if convert is None:
+                raise ConfigError(f"use_vocab=False needs a numeric dtype, not {self.dtype}", key="dtype",
+                                  value=str(self.dtype))
+            if not self.sequential:  # padding tokens of a sequence have no number, so only values convert
+                arr = [convert(x) if isinstance(x, str) else x for x in arr]
             if self.postprocessing is not None:
                 arr = self.postprocessing(arr, None)
-            arr = [[float(t) for t in x] for x in arr] if self.sequential else [float(x) for x in arr]
-        tensor = torch.tensor(arr, device=device).to(self.dtype)
+        tensor = torch.tensor(arr, dtype=self.dtype, device=device)
         if self.sequential and not self.batch_first:
-            tensor = tensor.t().contiguous()
+            tensor = tensor.t()
+        if self.sequential:
+            tensor = tensor.contiguous()
         return (tensor, lengths) if lengths is not None else tensor
 
     def process(self, batch: Sequence[Any], device: torch.device | str | None = None) -> Any:
@@ -250,37 +273,28 @@ class Field:
         return encode(processed)
 
     def build_vocab(self, *sources: Any, max_size: int | None = None, min_freq: int = 1,
-                    specials: Sequence[str] = (), vectors: str | None = None,
-                    unk_init: Callable[[torch.Tensor], torch.Tensor] | None = None, vectors_cache: str | None = None,
-                    specials_first: bool = True) -> Vocab:
+                    specials: Sequence[str] = (), vectors: Any = None,
+                    unk_init: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                    vectors_cache: str | None = None, specials_first: bool = True) -> Vocab:
         """Build ``self.vocab`` from datasets (every column using this field) or iterables of examples.
 
-        ``vectors`` is the path of a word2vec/fastText text file to load into ``vocab.vectors``
-        (torchtext's ``vectors_cache`` download folder has no use here: accepted with a warning).
+        ``vectors``: a ``Vectors`` object, a torchtext alias such as ``"glove.6B.100d"`` read from
+        ``vectors_cache`` (see ``nlprnn.data.vectors``), a list of them, or a word2vec/fastText file.
         """
-        no_effect("build_vocab", "vectors are read from the local file given as vectors=", vectors_cache=vectors_cache)
-        if not specials_first:
-            raise ConfigError("build_vocab(specials_first=False) is not supported: nlprnn keeps the specials first "
-                              "(ids 0, 1, ...)", key="specials_first", value=False)
         columns: list[Encoded] = []
-        counter: Counter[str] = Counter()
+        counter: Counter[Any] = Counter()
         for source in sources:
             if hasattr(source, "encoded_for"):
                 columns.extend(source.encoded_for(self))
             else:
-                for item in source:
-                    if self.sequential:
-                        counter.update(item)
-                    else:
-                        counter[item] += 1
+                count_items(counter, source, self.sequential)
         pairs = [(c.dictionary, c.counts()) for c in columns]
         if counter:
-            pairs.append((pa.array(list(counter), type=pa.string()),
-                          np.fromiter(counter.values(), dtype=np.int64, count=len(counter))))
+            pairs.append((pa.array(list(counter)), np.fromiter(counter.values(), dtype=np.int64, count=len(counter))))
         tokens, counts = merge_counts(pairs)
-        self.vocab = self._make_vocab(tokens, counts, max_size, min_freq, list(specials))
+        self.vocab = self._make_vocab(tokens, counts, max_size, min_freq, list(specials), specials_first)
         if vectors is not None:
-            self.vocab.load_vectors(vectors, unk_init=unk_init)
+            self.vocab.load_vectors(vectors, unk_init=unk_init, cache=vectors_cache)
         return self.vocab
 
     def attach_vocab(self, vocab: Vocab) -> None:
@@ -292,9 +306,10 @@ class Field:
         return [t for t in (self.unk_token, self.pad_token, self.init_token, self.eos_token) if t is not None]
 
     def _make_vocab(self, tokens: pa.Array, counts: np.ndarray, max_size: int | None, min_freq: int,
-                    specials: list[str]) -> Vocab:
-        return Vocab.from_counts(tokens, counts, max_size=max_size, min_freq=min_freq,
-                                 specials=self.special_tokens() + specials, unk_token=self.unk_token)
+                    specials: list[str], specials_first: bool = True) -> Vocab:
+        return self.vocab_cls.from_counts(tokens, counts, max_size=max_size, min_freq=min_freq,
+                                 specials=self.special_tokens() + specials, unk_token=self.unk_token,
+                                 specials_first=specials_first)
 
     def numericalize_column(self, processed: pa.Array, locate: Locate = nowhere,
                             encoded: Encoded | None = None) -> IdColumn:
@@ -332,8 +347,6 @@ class Field:
             init=self._index_of(self.init_token), eos=self._index_of(self.eos_token),
             fix_length=self.fix_length, truncate_first=self.truncate_first, pad_first=self.pad_first,
         )
-        if self.postprocessing is not None:
-            data = np.asarray(self.postprocessing(data.tolist(), self.vocab))
         return {"data": data, "lengths": lengths}
 
     def _index_of(self, token: str | None, default: int | None = None) -> int | None:
@@ -366,6 +379,44 @@ class Field:
         positions = torch.arange(steps, device=data.device)[None, :]
         mask = positions >= (steps - lengths)[:, None] if self.pad_first else positions < lengths[:, None]
         return mask if time_dim == 1 else mask.t()
+
+    @property
+    def columnar(self) -> bool:
+        """Batches are gathered from the whole-column ids (the fast path). False where a batch has to be
+        made by ``process`` from the examples' values, as torchtext made every batch: the field has a
+        ``postprocessing`` function, or a user's subclass defines its own ``pad``/``numericalize``/``process``."""
+        return self.postprocessing is None and not _user_batching(type(self))
+
+    # -- pickling and equality (torchtext's) --------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The field as plain data (a named tokenizer as its spec, the dtype as its name), so that
+        ``torch.save(field)`` / ``torch.load`` work, with ``weights_only=True`` too (``nlprnn.legacy``
+        allows the field and vocab classes); a tokenizer that is a function is pickled as a reference."""
+        state = dict(self.__dict__)
+        state["dtype"] = str(self.dtype).removeprefix("torch.")
+        tokenizer = state.get("tokenizer")
+        if isinstance(tokenizer, Tokenizer) and not isinstance(tokenizer, CallableTokenizer):
+            state["tokenizer"] = {"tokenizer_spec": tokenizer.spec()}
+        if state.get("stop_words") is not None:
+            state["stop_words"] = sorted(state["stop_words"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["dtype"] = getattr(torch, state["dtype"])
+        tokenizer = state.get("tokenizer")
+        if isinstance(tokenizer, dict):
+            state["tokenizer"] = get_tokenizer(tokenizer["tokenizer_spec"])
+        if state.get("stop_words") is not None:
+            state["stop_words"] = set(state["stop_words"])
+        self.__dict__.update(state)
+
+    def __eq__(self, other: object) -> bool:
+        """Fields are equal when all their settings and vocabs are (torchtext compared ``__dict__``)."""
+        return type(self) is type(other) and self.__getstate__() == other.__getstate__()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(type(self).__qualname__)  # equal fields must hash alike; torchtext returned 42
 
     # -- serialization ----------------------------------------------------------------------------
     def spec(self) -> dict[str, Any]:
@@ -418,6 +469,29 @@ class Field:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "kind" and v not in (None, False))
         return f"{type(self).__name__}({args})"
+
+
+def _user_batching(cls: type) -> bool:
+    """Whether a class outside nlprnn, between ``cls`` and Field, defines how a batch is made."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("nlprnn."):
+            return False
+        if any(name in vars(klass) for name in ("pad", "numericalize", "process")):
+            return True
+    return False
+
+
+def count_items(counter: Counter[Any], source: Iterable[Any], sequential: bool) -> None:
+    """Count an iterable of examples' values into ``counter`` as torchtext did: a value, a list of
+    tokens, or a list of lists (a NestedField's words of characters)."""
+    for item in source:
+        if not sequential:
+            counter[item] += 1
+            continue
+        try:
+            counter.update(item)
+        except TypeError:  # unhashable: the tokens are lists themselves
+            counter.update(chain.from_iterable(item))
 
 
 def _function_name(function: Callable[..., Any] | None) -> str | None:

@@ -45,35 +45,42 @@ class TabularDataset(Dataset):
     ``dataset.skipped``; the default raises on the first, naming file and line.
     """
 
+    #: read TSV with CSV quoting (torchtext did); nlprnn reads it literally, so quotes are text
+    tsv_quoting = False
+    #: keep rows a field cannot use (an empty text) with a warning, as torchtext kept them (nlprnn.legacy)
+    keep_rows = False
+
     def __init__(self, path: str | Path, format: str, fields: FieldSpec, skip_header: bool = False,
                  csv_reader_params: Mapping[str, Any] | None = None, on_error: str = "raise", progress: bool = False,
                  filter_pred: Callable[[Example], bool] | None = None) -> None:
-        no_effect("TabularDataset", "TSV is read literally (tabs and newlines only) and CSV with the csv module's "
-                  "quoting", csv_reader_params=csv_reader_params or None)
         format = format.lower()
         if format == "jsonl":
             format = "json"
         if format not in ("tsv", "csv", "json"):
-            raise ConfigError(f"format must be 'tsv', 'csv' or 'json', not {format!r}")
+            raise ConfigError(f"format must be 'tsv', 'csv' or 'json', not {format!r}", key="format", value=format,
+                              allowed=["tsv", "csv", "json"])
+        quoted = format == "csv" or (format == "tsv" and self.tsv_quoting)
+        if not quoted:
+            no_effect("TabularDataset", "TSV is read literally (tabs and newlines only); read the file with "
+                      "format='csv' for CSV quoting", csv_reader_params=csv_reader_params or None)
         if format == "json":
             if not isinstance(fields, Mapping):
                 raise ConfigError("for format='json', fields is a dict {key: (name, field)}")
             read = read_jsonl(path, list(fields), on_error=on_error)
             mapping = dict(fields)
         else:
-            by_name = isinstance(fields, Mapping)
-            if by_name and not skip_header:
-                raise ConfigError("fields given as a dict need the header: pass skip_header=True")
+            by_name = isinstance(fields, Mapping)  # the header line names the columns, whatever skip_header says
             names = None if by_name else [f"column{i}" for i in range(len(fields))]
-            if format == "tsv":
-                read = read_tsv(path, skip_header=skip_header, columns=names, on_error=on_error)
+            header = skip_header or by_name
+            if quoted:
+                read = read_delimited(path, "csv" if format == "csv" else "tsv", columns=names, skip_header=header, on_error=on_error,
+                                      csv_params=dict(csv_reader_params or {}))  # type: ignore[arg-type]
             else:
-                read = read_delimited(path, "csv", columns=names, skip_header=skip_header, on_error=on_error)
+                read = read_tsv(path, skip_header=header, columns=names, on_error=on_error)
             mapping = _field_map(fields, read.column_names)
-        built = Dataset.from_read(read, mapping, on_error=on_error, progress=progress)
+        built = Dataset.from_read(read, mapping, on_error=on_error, progress=progress, keep_rows=self.keep_rows)
         super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
                          token_lines=built.token_lines, filter_pred=filter_pred)
-
 
 
 class SequenceTaggingDataset(Dataset):
@@ -85,10 +92,10 @@ class SequenceTaggingDataset(Dataset):
 
     def __init__(self, path: str | Path, fields: Sequence[tuple[str, Field] | None], encoding: str = "utf-8",
                  separator: str | None = None, on_error: str = "raise", progress: bool = False,
-                 filter_pred: Callable[[Example], bool] | None = None) -> None:
+                 filter_pred: Callable[[Example], bool] | None = None, keep_docstart: bool = False) -> None:
         check_encoding(path, encoding)
         names = [f"column{i}" for i in range(len(fields))]
-        read = read_conll(path, columns=names, separator=separator, on_error=on_error)
+        read = read_conll(path, columns=names, separator=separator, on_error=on_error, keep_docstart=keep_docstart)
         built = Dataset.from_read(read, _field_map(fields, names), on_error=on_error, progress=progress)
         super().__init__(built.table, built.fields, path=built.path, skipped=built.skipped, reports=built.reports,
                          token_lines=built.token_lines, filter_pred=filter_pred)

@@ -64,6 +64,7 @@ class Iterator:
         self.sort_within_batch = sort_within_batch
         self.num_workers = num_workers
         self.sort_key_source = "the first text field's length"
+        sort_key = sort_key if sort_key is not None else getattr(dataset, "sort_key", None)
         if sort_key is not None:
             lengths, self.sort_key_source = sort_key_values(dataset, sort_key)
         else:
@@ -75,6 +76,7 @@ class Iterator:
             def size_fn(row: int, count: int, size: int) -> int:
                 return batch_size_fn(examples[row], count, size)
 
+        self._restored = False
         bucket = self.bucket_default if self.shuffle else (self.sort or self.bucket_default)
         self.sampler = BucketSampler(lengths, batch_size=batch_size, max_tokens=max_tokens, shuffle=self.shuffle,
                                      bucket=bucket and (self.shuffle or self.sort), pool_size=pool_size,
@@ -88,7 +90,9 @@ class Iterator:
     def _loader(self) -> Iterable[dict[str, Any]]:
         """Gathered batches: a DataLoader with workers, or (num_workers=0) the same gathering in this
         process without DataLoader's per-batch bookkeeping, which cost a quarter of an NSMC epoch."""
-        gather = _Gather({name: (field, self.dataset.ids(name)) for name, field in self.dataset.fields.items()})
+        gather = _Gather({name: (field, self.dataset.ids(name) if field.columnar
+                                 else self.dataset.table.column(name).combine_chunks())
+                          for name, field in self.dataset.fields.items()})
         if self.num_workers == 0:
             return map(gather.__getitem__, self.sampler.arrays())
         # spawn, not fork: a forked child of a process that started a JVM hangs (see tokenizers.pool)
@@ -102,6 +106,11 @@ class Iterator:
         return self.sampler.position
 
     def __iter__(self) -> TypingIterator[Batch]:
+        # every iter() starts the epoch from its first batch, as torchtext's did (a peek with
+        # next(iter(it)) skips nothing), unless load_state_dict put the iterator mid-epoch
+        if not self._restored:
+            self.sampler.position = 0
+        self._restored = False
         while True:
             # with workers the sampler runs ahead of what was yielded, so the place is counted here
             epoch, start = self.sampler.epoch, self.sampler.position
@@ -138,7 +147,9 @@ class Iterator:
         return self.sampler.state_dict()
 
     def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume where ``state`` says: the next ``iter()`` goes on from that batch."""
         self.sampler.load_state_dict(state)
+        self._restored = True
 
     @classmethod
     def splits(cls, datasets: Sequence[Dataset], batch_sizes: Sequence[int] | None = None, batch_size: int = 32,
@@ -174,8 +185,13 @@ class BPTTIterator:
     what one process with ``batch_size * world_size`` streams would.
     """
 
+    #: pad the text with the pad token to fill the last step of every stream, as torchtext did; by
+    #: default the tail that does not fill a step is dropped (pytorch/examples' ``batchify``), so no
+    #: pad token is ever a target
+    pad_stream = False
+
     def __init__(self, dataset: Dataset, batch_size: int, bptt_len: int, device: torch.device | str | int | None = None,
-                 batch_first: bool = False, train: bool = True, repeat: bool = False, random_bptt: bool = False,
+                 batch_first: bool | None = False, train: bool = True, repeat: bool = False, random_bptt: bool = False,
                  seed: int = 0, field: str = "text", rank: int = 0, world_size: int = 1,
                  sort_key: Callable[[Any], Any] | None = None, batch_size_fn: Callable[..., int] | None = None,
                  shuffle: bool | None = None, sort: bool | None = None, sort_within_batch: bool | None = None) -> None:
@@ -184,11 +200,12 @@ class BPTTIterator:
                   sort=sort, sort_within_batch=sort_within_batch)
         if bptt_len < 1:
             raise ConfigError(f"bptt_len must be at least 1, got {bptt_len}")
+        text_field = dataset.fields[field]
         self.dataset = dataset
         self.batch_size = batch_size
         self.bptt_len = bptt_len
         self.device = resolve_device(device)
-        self.batch_first = batch_first
+        self.batch_first = text_field.batch_first if batch_first is None else batch_first  # None: the field's
         self.train = train
         self.repeat = repeat
         self.random_bptt = random_bptt and train
@@ -196,16 +213,30 @@ class BPTTIterator:
         self.field_name = field
         self.epoch = 0
         self.position = 0
+        self._restored = False
         if not 0 <= rank < world_size:
             raise ConfigError(f"rank {rank} is not in range for world_size {world_size}")
         stream = dataset.ids(field).values
         streams = batch_size * world_size
-        steps = len(stream) // streams
+        steps = -(-len(stream) // streams) if self.pad_stream else len(stream) // streams
         if steps < 2:
             raise ConfigError(f"the text has {len(stream)} tokens: too few for {streams} streams")
+        if self.pad_stream and steps * streams > len(stream):
+            pad = text_field.vocab.index(text_field.pad_token) if text_field.vocab is not None and \
+                text_field.pad_token is not None else 0
+            stream = np.concatenate([stream, np.full(steps * streams - len(stream), pad, dtype=stream.dtype)])
         # (batch, steps): stream b is a contiguous piece of the text; this rank's rows of all the streams
         data = stream[: steps * streams].reshape(streams, steps)[rank * batch_size:(rank + 1) * batch_size]
         self.data = torch.from_numpy(data.astype(np.int64))
+
+    @classmethod
+    def splits(cls, datasets: Sequence[Dataset], batch_sizes: Sequence[int] | None = None, batch_size: int = 32,
+               **kwargs: Any) -> tuple[BPTTIterator, ...]:
+        """One iterator per dataset; the first is the training one (torchtext's ``splits``)."""
+        sizes = list(batch_sizes) if batch_sizes is not None else [batch_size] * len(datasets)
+        train = kwargs.pop("train", None)
+        return tuple(cls(dataset, size, train=(i == 0) if train is None else train, **kwargs)
+                     for i, (dataset, size) in enumerate(zip(datasets, sizes)))
 
     def _windows(self) -> list[tuple[int, int]]:
         steps = self.data.shape[1]
@@ -228,6 +259,9 @@ class BPTTIterator:
         field = self.dataset.fields[self.field_name]
         fields = {"text": field, "target": field}
         rows = torch.arange(self.batch_size)
+        if not self._restored:  # a new iter() starts the epoch over, as Iterator's
+            self.position = 0
+        self._restored = False
         while True:
             windows = self._windows()
             start, self.position = self.position, 0
@@ -256,6 +290,7 @@ class BPTTIterator:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
+        self._restored = True
 
 
 class _LMBatch(Batch):
@@ -280,12 +315,16 @@ class WindowIterator:
         self.x, self.y, self.device = x, y, resolve_device(device)
         self.sampler = BucketSampler(np.ones(len(x), dtype=np.int64), batch_size, shuffle=True, bucket=False, seed=seed,
                                      rank=rank, world_size=world_size)
+        self._restored = False
 
     @property
     def position(self) -> int:
         return self.sampler.position
 
     def __iter__(self) -> TypingIterator[tuple[torch.Tensor, torch.Tensor]]:
+        if not self._restored:  # a new iter() starts the epoch over, as Iterator's
+            self.sampler.position = 0
+        self._restored = False
         for rows in self.sampler:
             yield self.x[rows].to(self.device), self.y[rows].to(self.device)
 
@@ -297,3 +336,4 @@ class WindowIterator:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.sampler.load_state_dict(state)
+        self._restored = True

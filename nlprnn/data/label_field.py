@@ -50,6 +50,6 @@ class LabelField(Field):
         return "label"
 
     def _make_vocab(self, tokens: pa.Array, counts: np.ndarray, max_size: int | None, min_freq: int,
-                    specials: list[str]) -> Vocab:
+                    specials: list[str], specials_first: bool = True) -> Vocab:
         return ordered_vocab(tokens, counts, natural_order(tokens.to_pylist()), self.special_tokens() + specials,
                              self.unk_token)

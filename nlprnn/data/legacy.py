@@ -79,11 +79,10 @@ def batch(data: Iterable[Any], batch_size: int, batch_size_fn: Callable[[Any, in
 def pool(data: Iterable[Any], batch_size: int, key: Callable[[Any], Any],
          batch_size_fn: Callable[[Any, int, int], int] = _count, random_shuffler: Callable[[list], list] | None = None,
          shuffle: bool = False, sort_within_batch: bool = False) -> Iterator[list[Any]]:
-    """torchtext's bucketing: chunks of 100 batches, each sorted by ``key`` and cut into batches, the
-    batches shuffled (``shuffle``) and each sorted by ``key`` (``sort_within_batch``)."""
+    """torchtext 0.11's bucketing helper, as it was: chunks of 100 batches, each chunk sorted by ``key``
+    only when ``sort_within_batch`` (else batched in the order given), cut into batches, the batches of a
+    chunk shuffled (``shuffle``). (nlprnn's BucketIterator buckets by length whatever the flags.)"""
     shuffler = random_shuffler or (lambda items: random.sample(items, len(items)))
     for chunk in batch(data, batch_size * 100, batch_size_fn):
-        ordered = sorted(chunk, key=key)
-        batches = list(batch(ordered, batch_size, batch_size_fn))
-        for b in (shuffler(batches) if shuffle else batches):
-            yield sorted(b, key=key) if sort_within_batch else b
+        batches = list(batch(sorted(chunk, key=key) if sort_within_batch else chunk, batch_size, batch_size_fn))
+        yield from (shuffler(batches) if shuffle else batches)

@@ -78,7 +78,7 @@ class TagField(Field):
         return problems
 
     def _make_vocab(self, tokens: pa.Array, counts: np.ndarray, max_size: int | None, min_freq: int,
-                    specials: list[str]) -> Vocab:
+                    specials: list[str], specials_first: bool = True) -> Vocab:
         def key(tag: str) -> tuple[str, str]:
             prefix, _, kind = tag.partition("-")
             return ("", "") if tag == "O" else (kind, prefix)

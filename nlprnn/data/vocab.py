@@ -2,8 +2,9 @@
 
 Order of ids (fixed, documented): the specials first, in the order given (a Field passes
 ``unk, pad, init, eos``, leaving out the ones it does not use); then the other tokens by descending
-count, ties broken by the token's code points. ``min_freq`` and ``max_size`` never drop specials, and
-``max_size`` does not count them (as in legacy torchtext).
+count, ties broken by the token's code points (``specials_first=False`` puts the specials last, as
+torchtext could). ``min_freq`` and ``max_size`` never drop specials, and ``max_size`` does not count
+them (as in legacy torchtext). ``freqs`` counts every token seen, the dropped ones too (torchtext's).
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import pyarrow.compute as pc
 import torch
 
 from nlprnn.data.columns import string_bytes
+from nlprnn.data.vectors import Vectors, pretrained_aliases
 from nlprnn.errors import ConfigError, DataError, UnknownTokenError, VocabError
 from nlprnn.parallel import map_threads, thread_parts
 
 FORMAT_VERSION = 1
+UNK = "<unk>"
+_UNK_IF_LISTED = object()  # Vocab(unk_token=...) not given: "<unk>" when the specials list it, else none
 
 
 def frequency_order(tokens: pa.Array, counts: np.ndarray) -> np.ndarray:
@@ -66,15 +70,20 @@ class _StoI(dict):
 
 
 class Vocab:
-    """A vocabulary built from token counts.
+    """A vocabulary built from token counts; the arguments are torchtext's ``Vocab``'s.
 
     Args:
         counter: token -> count (a ``Counter`` or any mapping).
         max_size: keep at most this many non-special tokens (the most frequent).
         min_freq: drop tokens seen fewer times.
-        specials: tokens placed first, in this order.
+        specials: tokens placed first (or last, ``specials_first=False``), in this order.
+        vectors: pretrained vectors to load (see ``load_vectors``), with ``unk_init`` and ``vectors_cache``.
         unk_token: the special that unknown tokens map to, or None (then unknown tokens are errors).
+            By default ``"<unk>"`` when ``specials`` holds it, else none, as in torchtext: specials
+            without ``"<unk>"`` give a vocab without one, and every id is where the specials put it.
     """
+
+    _freqs: Counter[str] | None
 
     def __init__(
         self,
@@ -82,14 +91,22 @@ class Vocab:
         max_size: int | None = None,
         min_freq: int = 1,
         specials: Sequence[str] = ("<unk>", "<pad>"),
-        unk_token: str | None = "<unk>",
-        vectors: torch.Tensor | None = None,
+        vectors: Any = None,
+        unk_init: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        vectors_cache: str | Path | None = None,
+        specials_first: bool = True,
+        unk_token: Any = _UNK_IF_LISTED,
     ) -> None:
+        if unk_token is _UNK_IF_LISTED:
+            unk_token = UNK if UNK in specials else None
         counter = counter or {}
         tokens = pa.array(list(counter.keys()), type=pa.string())
         counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
-        self._init_from_counts(tokens, counts, max_size, min_freq, specials, unk_token)
-        self.vectors = vectors
+        self._init_from_counts(tokens, counts, max_size, min_freq, specials, unk_token, specials_first)
+        if isinstance(counter, Counter):
+            self._freqs = counter  # torchtext's freqs is the counter it was given
+        if vectors is not None:
+            self.load_vectors(vectors, unk_init=unk_init, cache=vectors_cache)
 
     @classmethod
     def from_counts(
@@ -100,11 +117,11 @@ class Vocab:
         min_freq: int = 1,
         specials: Sequence[str] = ("<unk>", "<pad>"),
         unk_token: str | None = "<unk>",
+        specials_first: bool = True,
     ) -> Vocab:
         """Build from parallel arrays of distinct tokens and their counts (the fast path)."""
         vocab = cls.__new__(cls)
-        vocab._init_from_counts(tokens, counts, max_size, min_freq, specials, unk_token)
-        vocab.vectors = None
+        vocab._init_from_counts(tokens, counts, max_size, min_freq, specials, unk_token, specials_first)
         return vocab
 
     def _init_from_counts(
@@ -115,6 +132,7 @@ class Vocab:
         min_freq: int,
         specials: Sequence[str],
         unk_token: str | None,
+        specials_first: bool = True,
     ) -> None:
         if min_freq < 1:
             raise ConfigError(f"min_freq must be at least 1, got {min_freq}", key="min_freq", value=min_freq)
@@ -133,21 +151,31 @@ class Vocab:
         order = frequency_order(kept_tokens, kept_counts)
         if max_size is not None:
             order = order[:max_size]
+        first = 0 if specials_first else len(order)  # the id of the first special
+        words = kept_tokens.take(pa.array(order)).cast(pa.string())
+        special_array = pa.array(specials, type=pa.string())
         self.specials = specials
         self.unk_token = unk_token
+        self.vectors: torch.Tensor | None = None
+        self._special_ids = {token: first + i for i, token in enumerate(specials)}
+        self.unk_index: int | None = self._special_ids[unk_token] if unk_token is not None else None
         self._itos: list[str] | None = None
-        self._arrow: pa.Array | None = pa.concat_arrays([pa.array(specials, type=pa.string()),
-                                        kept_tokens.take(pa.array(order)).cast(pa.string())])
-        self.counts = np.concatenate([np.zeros(len(specials), dtype=np.int64), kept_counts[order]])
+        self._arrow: pa.Array | None = pa.concat_arrays([special_array, words] if specials_first
+                                                        else [words, special_array])
+        zeros = np.zeros(len(specials), dtype=np.int64)
+        self.counts = np.concatenate([zeros, kept_counts[order]] if specials_first else [kept_counts[order], zeros])
         self._stoi: _StoI | None = None
+        self._freqs = None
+        self._counted: tuple[pa.Array, np.ndarray] | None = (tokens, counts)
         # the id of every entry of ``tokens``, kept so that numericalizing the column the vocab was
         # built from needs no second lookup (see index_array)
-        source_ids = np.full(len(tokens), self.index(unk_token) if unk_token is not None else -1, dtype=np.int64)
-        source_ids[np.flatnonzero(keep)[order]] = np.arange(len(specials), len(specials) + len(order))
+        word_start = len(specials) if specials_first else 0
+        source_ids = np.full(len(tokens), self.unk_index if self.unk_index is not None else -1, dtype=np.int64)
+        source_ids[np.flatnonzero(keep)[order]] = np.arange(word_start, word_start + len(order))
         if specials and len(tokens):
-            found = pc.index_in(tokens, value_set=pa.array(specials, type=pa.string()))
+            found = pc.index_in(tokens, value_set=special_array)
             for position in np.flatnonzero(~found.is_null().to_numpy(zero_copy_only=False)):
-                source_ids[position] = found[int(position)].as_py()
+                source_ids[position] = first + found[int(position)].as_py()
         self._source: tuple[pa.Array, np.ndarray] | None = (tokens, source_ids)
 
     @property
@@ -163,29 +191,44 @@ class Vocab:
         self._arrow = None
         self._stoi = None
         self._source = None
+        self._special_ids = {t: i for i, t in enumerate(self._itos) if t in set(self.specials)}
 
     # -- lookups -------------------------------------------------------------------------------
     @property
     def stoi(self) -> _StoI:
         """token -> id; built on first use."""
         if self._stoi is None:
-            self._stoi = _StoI(((s, i) for i, s in enumerate(self.itos)), self.unk_index)
+            self._stoi = _StoI(((s, i) for i, s in enumerate(self.itos)), self._unk_id())
         return self._stoi
 
-    @property
-    def unk_index(self) -> int | None:
-        return self.index(self.unk_token) if self.unk_token is not None else None
+    def _unk_id(self) -> int | None:
+        """``unk_index``, or where the unk token stands when it is missing (a vocab pickled before it was kept)."""
+        if "unk_index" in self.__dict__:
+            return self.__dict__["unk_index"]
+        return self.itos.index(self.unk_token) if self.unk_token in self.itos else None
 
     def index(self, token: str) -> int:
-        """Id of ``token``; specials are found without building ``stoi`` (they come first)."""
-        if self._stoi is None and token in self.specials:
-            return self.specials.index(token)
+        """Id of ``token``; specials are found without building ``stoi``."""
+        if self._stoi is None and token in self._special_ids:
+            return self._special_ids[token]
         return self.stoi[token]
 
     @property
     def freqs(self) -> Counter[str]:
-        """token -> count in the data the vocab was built from (specials count 0)."""
-        return Counter({s: int(c) for s, c in zip(self.itos, self.counts) if c})
+        """token -> count in the data the vocab was built from: every token counted, also those that
+        ``min_freq`` or ``max_size`` left out (torchtext's ``freqs``), specials as counted."""
+        if self._freqs is None:
+            if self._counted is not None:
+                tokens, counts = self._counted
+                self._freqs = Counter(dict(zip(tokens.to_pylist(), counts.tolist())))
+            else:
+                self._freqs = Counter({s: int(c) for s, c in zip(self.itos, self.counts) if c})
+        return self._freqs
+
+    @freqs.setter
+    def freqs(self, counter: Mapping[str, int]) -> None:
+        self._freqs = Counter(counter)
+        self._counted = None
 
     def __len__(self) -> int:
         if self._itos is None and self._arrow is not None:
@@ -225,31 +268,70 @@ class Vocab:
         return ids, unknown
 
     # -- growing -----------------------------------------------------------------------------------
-    def extend(self, tokens: Iterable[str] | Vocab) -> None:
-        """Append tokens not yet present (ids of existing tokens never change)."""
-        new = tokens.itos if isinstance(tokens, Vocab) else tokens
+    def extend(self, tokens: Iterable[str] | Vocab, sort: bool = False) -> None:
+        """Append tokens not yet present (ids of existing tokens never change); ``sort``: in sorted order."""
+        new = tokens.itos if isinstance(tokens, Vocab) else list(tokens)
+        new = sorted(new) if sort else new
         present = set(self.itos)
         added = [t for t in dict.fromkeys(new) if t not in present]
+        stoi = self._stoi
         self.itos = self.itos + added
+        if stoi is not None:  # the same dict object stays, with the edits a caller made to it
+            stoi.update((t, len(self.itos) - len(added) + i) for i, t in enumerate(added))
+            self._stoi = stoi
         self.counts = np.concatenate([self.counts, np.zeros(len(added), dtype=np.int64)])
         if self.vectors is not None and added:
             extra = torch.zeros(len(added), self.vectors.shape[1], dtype=self.vectors.dtype)
             self.vectors = torch.cat([self.vectors, extra])
 
     # -- vectors ----------------------------------------------------------------------------------
-    def load_vectors(
-        self,
-        path: str | Path,
-        unk_init: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        lowercase_fallback: bool = True,
-    ) -> int:
-        """Read word2vec/fastText text vectors into ``self.vectors`` (one row per id); returns how many
-        vocab tokens were found. Missing tokens get ``unk_init(empty row)`` (zeros by default, as in
-        torchtext); the file is streamed, keeping only rows of tokens in the vocab.
+    def load_vectors(self, vectors: Any, unk_init: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                     cache: str | Path | None = None, lowercase_fallback: bool = True, **kwargs: Any) -> int:
+        """Fill ``self.vectors`` (one row per id); returns how many vocab tokens the vectors held.
+
+        ``vectors`` is a ``Vectors`` object, a torchtext alias (``"glove.6B.100d"``, read from ``cache``),
+        a list of these (concatenated, as torchtext did), or the path of a word2vec/fastText text file.
+        A token the vectors lack gets ``unk_init(empty row)`` (zeros by default, as in torchtext); from a
+        path, it is looked up again in lower case first (``lowercase_fallback``).
         """
-        path = Path(path)
-        if not path.exists():
-            raise DataError(path, None, "vectors file not found.", "give the path of a word2vec/fastText .txt/.vec file.")
+        if isinstance(vectors, str | Path) and Path(vectors).is_file() and str(vectors) not in pretrained_aliases:
+            return self._load_vectors_file(Path(vectors), unk_init, lowercase_fallback)
+        sources = list(vectors) if isinstance(vectors, list | tuple) else [vectors]
+        for i, source in enumerate(sources):
+            if isinstance(source, str):
+                if source not in pretrained_aliases:
+                    raise ConfigError(f"unknown pretrained vectors {source!r}: not a file, and not one of "
+                                      f"{', '.join(pretrained_aliases)}", key="vectors", value=source,
+                                      allowed=list(pretrained_aliases))
+                options = {"cache": cache, **kwargs} if cache is not None else dict(kwargs)
+                sources[i] = pretrained_aliases[source](unk_init=unk_init, **options)
+            elif not isinstance(source, Vectors):
+                raise ConfigError(f"vectors must be a Vectors object, a pretrained name or a file path, not "
+                                  f"{type(source).__name__}", key="vectors", value=source)
+        total = sum(v.dim for v in sources)
+        rows = torch.empty(len(self), total)
+        found = 0
+        for i, token in enumerate(self.itos):
+            start = 0
+            for source in sources:
+                rows[i, start:start + source.dim] = source[token.strip()]
+                start += source.dim
+            found += any(token.strip() in source.stoi for source in sources)
+        self.vectors = rows
+        return found
+
+    def set_vectors(self, stoi: Mapping[str, int], vectors: torch.Tensor, dim: int,
+                    unk_init: Callable[[torch.Tensor], torch.Tensor] = torch.Tensor.zero_) -> None:
+        """Vectors from a tensor: the vocab token ``t`` gets ``vectors[stoi[t]]``, the others ``unk_init``."""
+        rows = torch.empty(len(self), dim)
+        for i, token in enumerate(self.itos):
+            index = stoi.get(token)
+            rows[i] = vectors[index] if index is not None else unk_init(rows[i])
+        self.vectors = rows
+
+    def _load_vectors_file(self, path: Path, unk_init: Callable[[torch.Tensor], torch.Tensor] | None,
+                           lowercase_fallback: bool) -> int:
+        """A word2vec/fastText text file, streamed, keeping only rows of tokens in the vocab."""
         stoi = self.stoi
         rows: dict[int, list[float]] = {}
         lower_rows: dict[int, list[float]] = {}
@@ -302,14 +384,32 @@ class Vocab:
         if data.get("format_version") != FORMAT_VERSION:
             raise VocabError(f"vocab format_version {data.get('format_version')!r} is not {FORMAT_VERSION}; rebuild the vocab with this nlprnn.")
         vocab = cls.__new__(cls)
-        vocab.itos = list(data["itos"])
-        vocab.counts = np.asarray(data["counts"], dtype=np.int64)
         vocab.specials = list(data["specials"])
         vocab.unk_token = data["unk_token"]
-        vocab.vectors = None
-        vocab._stoi = None
-        vocab._arrow = None
+        vocab._freqs, vocab._counted, vocab.vectors = None, None, None
+        vocab.itos = list(data["itos"])
+        vocab.counts = np.asarray(data["counts"], dtype=np.int64)
+        vocab.unk_index = vocab.itos.index(vocab.unk_token) if vocab.unk_token is not None else None
         return vocab
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain data only (lists, dicts, a tensor), so ``pickle`` and ``torch.load(weights_only=True)``
+        both read it back; ``stoi`` is kept as it stands, edits included, as torchtext pickled it."""
+        return {"itos": self.itos, "stoi": dict(self._stoi) if self._stoi is not None else None,
+                "counts": self.counts.tolist(), "specials": list(self.specials), "unk_token": self.unk_token,
+                "unk_index": self.__dict__.get("unk_index"), "freqs": dict(self.freqs), "vectors": self.vectors}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.specials, self.unk_token = list(state["specials"]), state["unk_token"]
+        self._freqs, self._counted = Counter(state["freqs"]), None
+        self.itos = list(state["itos"])
+        self.counts = np.asarray(state["counts"], dtype=np.int64)
+        if state.get("unk_index") is not None:  # missing from vocabs pickled before it was kept (torchtext's too)
+            self.unk_index = state["unk_index"]
+        unk_index = self.unk_index = self._unk_id()
+        if state.get("stoi") is not None:
+            self._stoi = _StoI(state["stoi"].items(), unk_index)
+        self.vectors = state.get("vectors")
 
     def save(self, path: str | Path) -> None:
         """Write the vocab as JSON (vectors are not saved: they live in the model's weights)."""
