@@ -244,6 +244,15 @@ def build_config(cls: type[C], path: str | Path | None = None, overrides: dict[s
     return fill(base if base is not None else cls(), merged, "")
 
 
+def _leaves(values: dict[str, Any], keys: list[str]) -> list[str]:
+    """The dotted keys under ``keys`` as they were written (``nonexistent.key``, not just ``nonexistent``)."""
+    out: list[str] = []
+    for key in keys:
+        value = values[key]
+        out += [f"{key}.{leaf}" for leaf in _leaves(value, sorted(value))] if isinstance(value, dict) and value else [key]
+    return out
+
+
 def _deep_copy(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in values.items()}
 
@@ -263,7 +272,7 @@ def fill(base: C, values: dict[str, Any], prefix: str = "") -> C:
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
     if unknown:
-        names = ", ".join(repr(prefix + k) for k in unknown)
+        names = ", ".join(repr(prefix + k) for k in _leaves(values, unknown))
         raise ConfigError(f"unknown config key(s) {names}; known keys: {', '.join(prefix + k for k in sorted(known))}",
                           key=prefix + unknown[0], allowed=sorted(prefix + k for k in known))
     checked: dict[str, Any] = {}

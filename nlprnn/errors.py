@@ -21,6 +21,8 @@ LIBRARY_REMEDIES: dict[str, str] = {
     "max_length": "raise max_length",
     "max_token_chars": "raise max_token_chars",
     "csv_format": "if the file uses CSV quoting, read it with format='csv'",
+    "csv_file": "if it is a CSV file, read it with format='csv'",
+    "overwrite_run": "pass overwrite=True to replace it, resume=True to continue it, or another out=",
 }
 
 
@@ -117,6 +119,22 @@ class BundleError(NlprnnError):
     def __init__(self, path: str | Path, problem: str, fix: str) -> None:
         self.path, self.problem, self.fix = str(path), problem, fix
         super().__init__(f"{path}: {problem}; {fix}")
+
+
+class RunExistsError(NlprnnError, FileExistsError):
+    """A run directory already holds a trained model, and training into it was not asked to replace it."""
+
+    code = "run_exists"
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = str(out)
+        self.remedies = ("overwrite_run",)
+        super().__init__(self.render())
+
+    def render(self, remedies: Mapping[str, str | None] | None = None) -> str:
+        words = LIBRARY_REMEDIES if remedies is None else remedies
+        fix = words.get("overwrite_run") or LIBRARY_REMEDIES["overwrite_run"]
+        return f"{self.out} holds a trained model ({self.out}/bundle), which training would replace; {fix}."
 
 
 class TrainingError(NlprnnError, ArithmeticError):

@@ -1,16 +1,23 @@
-"""``python -m pipelines``: lists the commands (the tasks from the registry, then the data tools)."""
+"""``python -m pipelines``: lists the commands (the data tools, then the tasks of the registry).
 
-from nlprnn.tasks import TASKS
+The list is written out here, not read from ``nlprnn.tasks``, so that printing it imports neither torch
+nor the tasks (tests/test_commands_list.py checks it against the registry)."""
 
 TOOLS = {
     "preprocess": "tokenize a TSV/CoNLL file, build vocabularies, write the cached dataset, print a summary",
     "shards": "Kkma over a big file in shards (processes or machines), resumable, merged into the token cache",
 }
+TASK_SUMMARIES = {
+    "classify": "train / evaluate / predict a text classifier (TSV, CSV, JSONL)",
+    "ner": "train / evaluate / predict a BiLSTM-CRF named-entity tagger (CoNLL, 2016 corpus, raw text)",
+    "lm": "train / evaluate / generate a word- or character-level LSTM language model",
+    "regress": "train / evaluate / predict next-value forecasts of a numeric column",
+}
 
 
 def main() -> None:
     print("nlprnn commands (python -m pipelines.<command> --help):")
-    for name, what in {**TOOLS, **{name: task.summary for name, task in TASKS.items()}}.items():
+    for name, what in {**TOOLS, **TASK_SUMMARIES}.items():
         print(f"  {name:<12} {what}")
 
 

@@ -9,6 +9,7 @@ table ``REMEDY_FLAGS``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import warnings
 from collections.abc import Callable
@@ -25,6 +26,8 @@ REMEDY_FLAGS: dict[str, str] = {
     "max_length": "raise --set {prefix}max_tokens=N",
     "max_token_chars": "raise --set {prefix}max_token_chars=N",
     "csv_format": "if the file uses CSV quoting, pass --format csv",
+    "csv_file": "if it is a CSV file, pass --format csv",
+    "overwrite_run": "pass --overwrite to replace it, --resume to continue it, or --out DIR for a new run",
 }
 
 
@@ -36,6 +39,7 @@ def remedy_words(prefix: str = "data.", skip_policy: bool = True) -> dict[str, s
         words["skip_rows"] = None
     if prefix:  # the task commands read --set data.format, not --format
         words["csv_format"] = "if the file uses CSV quoting, pass --set data.format=csv"
+        words["csv_file"] = "if it is a CSV file, pass --set data.format=csv"
     return words
 
 
@@ -62,11 +66,16 @@ def build_parser(task: type[Task], doc: str | None = None) -> tuple[argparse.Arg
     train = sub.add_parser("train", help="train, keep the best epoch as RUN/bundle, report metrics")
     train.add_argument("--config", help="TOML file (see pipelines/configs/)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. model.hidden_size=256")
-    train.add_argument("--data", help=f"training file ({task.data_key})")
+    train.add_argument("--data", help=f"training file ({task.data_key}); alone, its validation and test parts are "
+                       "cut from it (seeded), not taken from the project's sample files")
+    train.add_argument("--valid", help="data.valid: the file that picks the best epoch")
+    train.add_argument("--test", help="data.test: a labelled file scored after training")
     train.add_argument("--epochs", help="train.epochs")
-    train.add_argument("--out", help="run directory")
+    train.add_argument("--out", help=f"run directory (default runs/{task.name})")
+    train.add_argument("--overwrite", action="store_true", help="replace the trained model already in --out")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    train.add_argument("--dry-run", action="store_true", help="one epoch with a tiny model")
+    train.add_argument("--dry-run", action="store_true", help="one epoch with a tiny model, into RUN-dry-run "
+                       "unless --out is given (a real run is never touched)")
     for flag, (key, text) in task.flags.items():
         train.add_argument(flag, help=f"{key}: {text}")
     commands = ["evaluate"] + ([task.predict_command] if task.predict_command else [])
@@ -91,8 +100,8 @@ def train_overrides(task: type[Task], args: argparse.Namespace) -> dict[str, Any
     what the user spells out wins."""
     overrides: dict[str, Any] = {"train.epochs": 1, **task.dry_run} if args.dry_run else {}
     overrides.update(parse_sets(args.set))
-    named = {task.data_key: args.data, "train.epochs": args.epochs, "out": args.out,
-             "data.on_error": getattr(args, "on_error", None)}
+    named = {task.data_key: args.data, "data.valid": args.valid, "data.test": args.test, "train.epochs": args.epochs,
+             "out": args.out, "data.on_error": getattr(args, "on_error", None)}
     named.update(flag_values(task.flags, args))
     overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
@@ -109,14 +118,31 @@ def print_skipped(skipped: list[str], file: Any = None) -> None:
         print(f"  ... and {len(skipped) - 10} more (result.json lists them all)", file=file)
 
 
+def own_file_values(task: type[Task], args: argparse.Namespace) -> dict[str, Any]:
+    """With ``--data``, the task's ``own_file`` values as a nested table: the lowest layer of the config, so
+    that a --config file, --set, --valid or --test that names a part still wins."""
+    values: dict[str, Any] = {}
+    for key, value in (task.own_file if args.data else {}).items():
+        section, name = key.split(".", 1)
+        values.setdefault(section, {})[name] = value
+    return values
+
+
 def run_train(task_cls: type[Task], args: argparse.Namespace) -> None:
-    config: Any = build_config(task_cls.Config, args.config, train_overrides(task_cls, args))
-    result = runner.train(config, progress=not args.no_progress, resume=args.resume)
+    overrides = train_overrides(task_cls, args)
+    config: Any = build_config(task_cls.Config, args.config, overrides, values=own_file_values(task_cls, args))
+    overwrite = args.overwrite
+    if args.dry_run and "out" not in overrides:  # a dry run goes beside the real run, never into it
+        config = dataclasses.replace(config, out=f"{config.out}-dry-run")
+        overwrite = True
+    progress = not args.no_progress
+    result = runner.train(config, progress=progress, resume=args.resume, overwrite=overwrite)
     if not result:  # a rank other than 0 under torchrun: rank 0 reports
         return
     task = task_cls(config)
-    for record in result["history"]:
-        print(task.epoch_line(record))
+    if not (progress and sys.stderr.isatty() and sys.stdout.isatty()):  # else each epoch's line was shown already
+        for record in result["history"]:
+            print(task.epoch_line(record))
     print("\n".join(task.result_lines(result)))
     for part in ("valid", "test"):
         if part in result:

@@ -107,8 +107,12 @@ class Dataset:
         for column, target in fields.items():
             for name, field in _targets(target):
                 if column not in read.table.column_names:
-                    raise ConfigError(f"{read.path}: no column {column!r}; the file has {read.table.column_names}",
-                                      key="column", value=column, allowed=read.table.column_names)
+                    names = read.table.column_names
+                    commas = len(names) == 1 and "," in names[0]  # a CSV header read as one TSV column
+                    raise DataError(read.path, 1 if not names[0].startswith("column") else None,
+                                    f"no column {column!r}; the file's header names {names}.",
+                                    "name the columns in the file's first line" if not commas else "",
+                                    remedies=("csv_file",) if commas else (), code="missing_column")
                 raw = read.table.column(column).combine_chunks()
                 values, report = field.preprocess_column(raw, progress=progress)
                 if report is not None:

@@ -21,6 +21,7 @@ from torch import nn
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
 from nlprnn.data.iterators import BucketIterator
+from nlprnn.errors import ConfigError
 from nlprnn.tasks.checks import check_dataset_tokens
 from nlprnn.training.distributed import Distributed
 from nlprnn.training.trainer import ResumableIterator
@@ -35,6 +36,19 @@ class Splits:
     valid: Any
     test: Any | None = None
     skipped: list[str] = field(default_factory=list)
+
+
+def cut_parts(dataset: Dataset, valid_ratio: float, test_ratio: float, seed: int,
+              stratified: bool = False, strata_field: str = "label") -> tuple[Dataset, Dataset, Dataset | None]:
+    """(train, valid, test) cut from one dataset, seeded: shares of the whole; test None when ``test_ratio`` is 0."""
+    if not 0 < valid_ratio + test_ratio < 1:
+        raise ConfigError(f"data.valid_ratio + data.test_ratio must be between 0 and 1, got {valid_ratio + test_ratio}",
+                          key="data.valid_ratio", value=valid_ratio)
+    rest, test = (dataset.split(1 - test_ratio, stratified=stratified, strata_field=strata_field, random_state=seed)
+                  if test_ratio else (dataset, None))
+    share = valid_ratio / (1 - test_ratio)
+    train, valid = rest.split(1 - share, stratified=stratified, strata_field=strata_field, random_state=seed + 1)
+    return train, valid, test
 
 
 class Task:
@@ -57,6 +71,9 @@ class Task:
     use_flags: ClassVar[dict[str, tuple[str, str]]] = {}
     """Extra flags of ``evaluate`` and ``predict`` that change a data key of the bundle's config for that
     file: ``{"--format": ("data.format", "help text")}``."""
+    own_file: ClassVar[dict[str, Any]] = {}
+    """Config values under which ``train --data FILE`` is a complete run on that file: its validation and
+    test parts cut from it (never the project's sample files), unless the user names them."""
     dry_run: ClassVar[dict[str, Any]] = {}
     """Config overrides of ``train --dry-run`` (a tiny model; one epoch is added by the command)."""
     data_key: ClassVar[str] = "data.train"

@@ -23,6 +23,7 @@ from nlprnn.models.heads import SequenceClassifier
 from nlprnn.models.pretrained import LanguageModelEncoder, PretrainedClassifier
 from nlprnn.tasks import pretraining
 from nlprnn.tasks.base import Splits, Task
+from nlprnn.tokenizers import available_tokenizers
 from nlprnn.training.metrics import classification_metrics
 from nlprnn.training.trainer import TrainConfig
 
@@ -91,7 +92,8 @@ class ClassifyTask(Task):
     summary = "train / evaluate / predict a text classifier (TSV, CSV, JSONL)"
     metrics = ("accuracy", "macro_f1")
     curves = ("accuracy", "macro_f1")
-    flags = {"--tokenizer": ("data.tokenizer", "kkma, okt, komoran, kiwi, whitespace, char")}
+    flags = {"--tokenizer": ("data.tokenizer", ", ".join(available_tokenizers()))}
+    own_file = {"data.valid": None, "data.test": None, "data.test_ratio": 0.1}
     dry_run = {"model.hidden_size": 16, "model.embedding_dim": 16, "model.num_layers": 1}
     config: ClassifyConfig
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import torch
 from torch import nn
 
-from nlprnn.config import Cell, Device, Fraction, PositiveInt, Probability, TokenizerName
+from nlprnn.config import Cell, Device, Fraction, PositiveInt, Probability, Range, TokenizerName
 from nlprnn.data.dataset import LINE, Dataset
 from nlprnn.data.entity_files import read_klp2016
 from nlprnn.data.field import Field
@@ -39,6 +39,8 @@ class LMDataConfig:
     train: str = "konlpy:kolaw/constitution.txt"
     valid: str | None = None
     valid_fraction: Fraction = 0.1  # the last lines of data.train, when data.valid is not set
+    test: str | None = None  # scored after training, as the validation part is
+    test_fraction: Annotated[float, Range(0.0, 1.0, high_open=True)] = 0.0  # the very last lines, when data.test is not set
     level: Literal["word", "char"] = "char"
     tokenizer: TokenizerName = "whitespace"  # for level "word"
     # text: a row a line | tsv: the column data.text_column of a TSV with a header (e.g. NSMC's document) |
@@ -106,6 +108,7 @@ class LanguageModelTask(Task):
     curves = ("loss",)
     predict_command = None  # a language model generates instead (``generate``)
     dry_run = {"model.hidden_size": 32, "model.embedding_dim": 16, "model.num_layers": 1}
+    own_file = {"data.valid": None, "data.test": None, "data.test_fraction": 0.1}
     config: LMConfig
 
     def __init__(self, config: LMConfig) -> None:
@@ -165,20 +168,26 @@ class LanguageModelTask(Task):
         fields["text"].build_vocab(text, min_freq=data.min_freq, max_size=data.max_vocab)
 
     def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
-        """The training file, and a validation file or else its last lines (no shuffling: it is text)."""
+        """The training file, and a validation file or else its last lines (no shuffling: it is text); a
+        test file, or else (``data.test_fraction``) the lines after those."""
         data = self.config.data
         whole = self.read(data.train, fields, progress=progress, forward=True)
-        if data.valid:
-            train, valid = whole, self.read(data.valid, fields, progress=progress, forward=True)
-        else:
-            cut = int(round(len(whole) * (1 - data.valid_fraction)))
-            if cut < 1 or cut >= len(whole):
-                raise DataError(whole.path, None, f"has {len(whole)} lines, too few to split off a validation part.",
-                                "give a longer text or a separate data.valid file", code="too_short")
-            train, valid = whole.take(np.arange(cut)), whole.take(np.arange(cut, len(whole)))
+        n = len(whole)
+        test_share = 0.0 if data.test else data.test_fraction
+        test_cut = int(round(n * (1 - test_share)))
+        valid_cut = test_cut if data.valid else int(round(n * (1 - test_share - data.valid_fraction)))
+        if not data.valid and not 1 <= valid_cut < test_cut or test_share and not valid_cut < test_cut < n:
+            raise DataError(whole.path, None, f"has {n} lines, too few to split off a validation part.",
+                            "give a longer text or a separate data.valid file", code="too_short")
+        train = whole.take(np.arange(valid_cut)) if valid_cut < n else whole
+        valid = (self.read(data.valid, fields, progress=progress, forward=True) if data.valid
+                 else whole.take(np.arange(valid_cut, test_cut)))
+        test = (self.read(data.test, fields, progress=progress, forward=True) if data.test
+                else whole.take(np.arange(test_cut, n)) if test_cut < n else None)
         if data.direction == "backward":  # the same parts as the forward model's, each read right to left
             train, valid = reverse_text(train), reverse_text(valid)
-        return Splits(train, valid)
+            test = reverse_text(test) if test is not None else None
+        return Splits(train, valid, test)
 
     def build_model(self, fields: dict[str, Field]) -> LanguageModel:
         m = self.config.model

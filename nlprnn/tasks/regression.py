@@ -35,6 +35,8 @@ class RegressDataConfig:
     window: PositiveInt = 30
     valid_fraction: Fraction = 0.1
     test_fraction: Fraction = 0.1
+    valid: str | None = None  # a series file of its own for validation (else data.valid_fraction of data.path)
+    test: str | None = None  # likewise for the test part
     batch_size: PositiveInt = 32
 
 
@@ -133,16 +135,20 @@ class RegressTask(Task):
         return read_series(path, self.config.data.column, self.config.data.format)
 
     def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
+        """Train, validation and test parts of the series: files of their own (data.valid, data.test), or its
+        last shares (each later part starts with the window before it, so its first target follows on)."""
         data = self.config.data
         series = self.read(data.path, fields).values
         n, w = len(series), data.window
-        test_start = int(round(n * (1 - data.test_fraction)))
-        valid_start = int(round(n * (1 - data.test_fraction - data.valid_fraction)))
-        # each later part starts with the window before it, so its first target follows the previous part
-        parts = series[:valid_start], series[max(0, valid_start - w):test_start], series[max(0, test_start - w):]
-        mean, std = float(parts[0].mean()), float(parts[0].std() or 1.0)
+        test_share = 0.0 if data.test else data.test_fraction
+        test_start = int(round(n * (1 - test_share)))
+        valid_start = test_start if data.valid else int(round(n * (1 - test_share - data.valid_fraction)))
+        train_part = series[:valid_start]
+        valid_part = self.read(data.valid, fields).values if data.valid else series[max(0, valid_start - w):test_start]
+        test_part = self.read(data.test, fields).values if data.test else series[max(0, test_start - w):]
+        mean, std = float(train_part.mean()), float(train_part.std() or 1.0)
         self.state["scale"] = [mean, std]
-        train, valid, test = (windows((p - mean) / std, w) for p in parts)
+        train, valid, test = (windows((p - mean) / std, w) for p in (train_part, valid_part, test_part))
         return Splits(train, valid, test)
 
     def build_vocabs(self, fields: dict[str, Field], train: Any) -> None:

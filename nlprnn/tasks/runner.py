@@ -21,7 +21,7 @@ from torch import nn
 from nlprnn.config import build_config, fill
 from nlprnn.data.batching import default_device
 from nlprnn.data.field import Field
-from nlprnn.errors import BundleError, ConfigError
+from nlprnn.errors import BundleError, ConfigError, RunExistsError
 from nlprnn.tasks.base import Splits, Task
 from nlprnn.training.bundle import load_bundle, save_bundle
 from nlprnn.training.checkpoint import load_checkpoint
@@ -57,11 +57,14 @@ def _check(task: Task) -> None:
                           f"got {monitor!r}", key="train.monitor", value=monitor, allowed=list(task.metrics))
 
 
-def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str, Any]:
+def train(config: Any, progress: bool = True, resume: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Train ``config``'s task, keep the best epoch as ``OUT/bundle``; returns what ``result.json`` holds
-    (an empty dict on ranks other than 0 under ``torchrun``)."""
+    (an empty dict on ranks other than 0 under ``torchrun``). A run directory that holds a trained
+    bundle is never replaced unless ``overwrite`` (or continued, ``resume``): RunExistsError says so."""
     task = task_for(config)
     _check(task)
+    if not (resume or overwrite) and (Path(config.out) / "bundle" / "bundle.json").exists():
+        raise RunExistsError(config.out)
     context = setup(config.device)
     device = context.device
     fields = task.fields()
@@ -78,7 +81,7 @@ def train(config: Any, progress: bool = True, resume: bool = False) -> dict[str,
     out = Path(config.out)
     trainer = Trainer(model, config.train, iterator, task.loss, evaluate, out, device=device, progress=progress,
                       distributed=context, carry=task.carry, groups=task.parameter_groups(model),
-                      before_epoch=lambda epoch: task.before_epoch(model, epoch))
+                      before_epoch=lambda epoch: task.before_epoch(model, epoch), epoch_line=task.epoch_line)
     history = trainer.fit(resume=resume)
     try:
         return _finish(task, config, fields, splits, model, history) if context.is_main else {}

@@ -16,7 +16,7 @@ import pyarrow as pa
 import torch
 from torch import nn
 
-from nlprnn.config import Device, OnError, PositiveInt, Probability, Range, TokenizerName
+from nlprnn.config import Device, Fraction, OnError, PositiveInt, Probability, Range, TokenizerName
 from nlprnn.data.batching import Batch
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.entity_files import RawSentences, is_klp2016, read_klp2016, read_raw
@@ -30,7 +30,7 @@ from nlprnn.errors import ConfigError, DataError
 from nlprnn.models.heads import SequenceTagger
 from nlprnn.models.pretrained import LanguageModelEncoder
 from nlprnn.tasks import ner_text, pretraining
-from nlprnn.tasks.base import Splits, Task
+from nlprnn.tasks.base import Splits, Task, cut_parts
 from nlprnn.tasks.ner_text import TextData
 from nlprnn.training.distributed import unwrap
 from nlprnn.training.metrics import ner_metrics
@@ -40,8 +40,11 @@ from nlprnn.training.trainer import TrainConfig
 @dataclass
 class NerDataConfig:
     train: str = "data/ner/train.conll"
-    valid: str | None = "data/ner/dev.conll"  # required: the file that picks the best epoch
+    valid: str | None = "data/ner/dev.conll"  # the file that picks the best epoch; none: cut from data.train
     test: str | None = None
+    valid_ratio: Fraction = 0.1  # a share of a CoNLL training file, when data.valid is not set
+    test_ratio: Annotated[float, Range(0.0, 1.0, high_open=True)] = 0.0  # likewise, when data.test is not set
+    split_seed: int = 0
     token_column: int = 0
     tag_column: int = -1
     feature_column: int | None = None  # a per-token feature column (e.g. POS) embedded beside each word
@@ -129,7 +132,7 @@ class NerTask(Task):
     summary = "train / evaluate / predict a BiLSTM-CRF named-entity tagger (CoNLL, 2016 corpus, raw text)"
     metrics = ("f1", "precision", "recall")
     curves = ("precision", "recall", "f1")
-    flags = {"--valid": ("data.valid", "the CoNLL file that picks the best epoch")}
+    own_file = {"data.valid": None, "data.test": None, "data.test_ratio": 0.1}
     dry_run = {"model.hidden_size": 16, "model.embedding_dim": 16, "model.char_dim": 8, "model.char_hidden": 8}
     use_flags = {"--format": ("data.format", "conll | klp2016 | text (raw sentences in: entities as character "
                               "spans; evaluate scores characters against `$` markup or character BIO)"),
@@ -250,12 +253,21 @@ class NerTask(Task):
         return columns
 
     def splits(self, fields: dict[str, Field], progress: bool) -> Splits:
+        """The training file and data.valid (and data.test); without data.valid (or data.test), seeded shares
+        of a CoNLL training file (data.valid_ratio, data.test_ratio)."""
         data = self.config.data
-        if not data.valid:
-            raise ConfigError("config key 'data.valid' is required for ner (a CoNLL file to pick the best epoch)",
-                              key="data.valid", value=data.valid)
-        train, valid = self.read_train(fields, progress), self.read(data.valid, fields, progress=progress)
+        train = self.read_train(fields, progress)
         test = self.read(data.test, fields, progress=progress) if data.test else None
+        if data.valid:
+            valid = self.read(data.valid, fields, progress=progress)
+        elif isinstance(train, TextData) or data.train_on != "file" or data.units != "morphemes":
+            raise ConfigError(f"{data.train} is raw text (or trained through the analyzer), which is not cut into "
+                              "parts: give the file that picks the best epoch as data.valid", key="data.valid",
+                              value=data.valid)
+        else:
+            train, valid, cut = cut_parts(train, data.valid_ratio, 0.0 if test is not None else data.test_ratio,
+                                          data.split_seed)
+            test = test if test is not None else cut
         return Splits(train, valid, test, [str(p) for d in (train, valid, test) if d is not None for p in d.skipped])
 
     def read_train(self, fields: dict[str, Field], progress: bool) -> Dataset:

@@ -105,7 +105,8 @@ class Trainer:
                  on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
                  distributed: Distributed | None = None, carry: dict[str, Any] | None = None,
                  groups: list[dict[str, Any]] | None = None,
-                 before_epoch: Callable[[int], None] | None = None) -> None:
+                 before_epoch: Callable[[int], None] | None = None,
+                 epoch_line: Callable[[dict[str, Any]], str] | None = None) -> None:
         config.validate()
         if config.deterministic:
             use_deterministic()
@@ -126,6 +127,8 @@ class Trainer:
         self.progress = progress and self.distributed.is_main
         self.on_epoch_end = on_epoch_end
         self.before_epoch = before_epoch
+        self.epoch_line = epoch_line
+        """How the progress shows an epoch's record on stderr (a task's own line; default: loss and monitor)."""
         # groups: ``{"params", "lr_factor"}`` (discriminative rates); parameters frozen now may be unfrozen
         # by ``before_epoch`` later, so the groups hold them all
         parameters: Any = ([{"params": g["params"], "lr": config.lr * g.get("lr_factor", 1.0)} for g in groups]
@@ -325,9 +328,11 @@ class Trainer:
                     log.write(json.dumps(self.history[-1], ensure_ascii=False) + "\n")
             self.save()
             if self.progress:
-                tqdm.write(f"epoch {self.epoch}: train loss {record['train_loss']:.4f}, valid {self.config.monitor} "
-                           f"{float(value):.4f}, {record['tokens_per_s']:,.0f} tokens/s, {record['seconds']:.0f} s"
-                           f"{' (best)' if record.get('best') else ''}", file=sys.stderr)
+                line = self.epoch_line(self.history[-1]) if self.epoch_line is not None else (
+                    f"epoch {self.epoch}: train loss {record['train_loss']:.4f}, valid {self.config.monitor} "
+                    f"{float(value):.4f}, {record['tokens_per_s']:,.0f} tokens/s"
+                    f"{' (best)' if record.get('best') else ''}")
+                tqdm.write(f"{line}  {record['seconds']:.0f} s", file=sys.stderr)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(self.history[-1])
         barrier(self.distributed)  # best.pt and last.pt are on disk before any rank goes on
