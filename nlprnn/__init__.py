@@ -41,6 +41,7 @@ from nlprnn.errors import (
     UnknownTokenError,
     VocabError,
 )
+from nlprnn.predictor import Predictor, load
 from nlprnn.tokenizers import Tokenizer, available_tokenizers, get_tokenizer, register_tokenizer
 
 __version__ = "0.1.0"
@@ -51,5 +52,5 @@ __all__ = [
     "Field", "Iterator", "LabelField", "LanguageModelingDataset", "NestedField", "NlprnnError",
     "SequenceTaggingDataset", "TabularDataset", "TagError", "TagField", "Tokenizer", "TokenizerUnavailableError",
     "TrainingError", "UnknownTokenError", "Vocab", "VocabError", "WindowIterator", "__version__", "available_tokenizers", "default_device", "get_tokenizer", "pack",
-    "register_tokenizer", "stream_preprocess", "unpack",
+    "register_tokenizer", "stream_preprocess", "unpack", "Predictor", "load",
 ]

@@ -184,17 +184,21 @@ class ClassifyTask(Task):
 
     @torch.no_grad()
     def predict(self, model: nn.Module, data: Dataset, device: torch.device) -> dict[str, list]:
-        """Predicted class, its probability and the gold class (or -1) of every row, in the file's order."""
+        """Predicted class, its probability, every class's probability (``scores``) and the gold class (or -1)
+        of every row, in the file's order."""
         model.eval()
         predicted, confidence, gold = [0] * len(data), [0.0] * len(data), [-1] * len(data)
+        scores: list[list[float]] = [[] for _ in range(len(data))]
         for batch in BucketIterator(data, batch_size=256, train=False, device=device):
             text, lengths = batch.text
-            best = model(text, lengths).float().softmax(-1).max(-1)
+            probabilities = model(text, lengths).float().softmax(-1)
+            best = probabilities.max(-1)
             rows = batch.rows.tolist()
             labels = batch.label.tolist() if "label" in data.fields else [-1] * len(rows)
-            for position, (row, index, value) in enumerate(zip(rows, best.indices.tolist(), best.values.tolist())):
-                predicted[row], confidence[row], gold[row] = index, value, labels[position]
-        return {"predicted": predicted, "confidence": confidence, "gold": gold}
+            for position, (row, index, value, every) in enumerate(zip(rows, best.indices.tolist(), best.values.tolist(),
+                                                                      probabilities.tolist())):
+                predicted[row], confidence[row], gold[row], scores[row] = index, value, labels[position], every
+        return {"predicted": predicted, "confidence": confidence, "scores": scores, "gold": gold}
 
     def evaluate(self, model: nn.Module, data: Dataset, device: torch.device) -> dict[str, Any]:
         result = self.predict(model, data, device)

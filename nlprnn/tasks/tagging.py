@@ -261,9 +261,9 @@ class NerTask(Task):
         if data.valid:
             valid = self.read(data.valid, fields, progress=progress)
         elif isinstance(train, TextData) or data.train_on != "file" or data.units != "morphemes":
-            raise ConfigError(f"{data.train} is raw text (or trained through the analyzer), which is not cut into "
-                              "parts: give the file that picks the best epoch as data.valid", key="data.valid",
-                              value=data.valid)
+            raise ConfigError(f"{data.train} is read as raw text (or through the analyzer), which is not cut into "
+                              "parts: name the file that picks the best epoch (--valid FILE, config key data.valid)",
+                              key="data.valid", value=data.valid)
         else:
             train, valid, cut = cut_parts(train, data.valid_ratio, 0.0 if test is not None else data.test_ratio,
                                           data.split_seed)

@@ -252,6 +252,9 @@ class KomoranTokenizer(KonlpyTokenizer):
     name = "komoran"
 
 
+_SHARED_KIWI: Any = None
+
+
 @register_tokenizer
 class KiwiTokenizer(Tokenizer):
     """kiwipiepy's morphemes: C++, no JVM, about 20x faster than Kkma (``pip install nlprnn[kiwi]``)."""
@@ -265,14 +268,19 @@ class KiwiTokenizer(Tokenizer):
         self._kiwi: Any = None
 
     def _analyzer(self) -> Any:
+        """The process's one Kiwi (its model takes a second to load and its first analysis longer still, so
+        every KiwiTokenizer shares it: a served model pays that once, not per request)."""
+        global _SHARED_KIWI
         if self._kiwi is None:
-            try:
-                from kiwipiepy import Kiwi
-            except ImportError as error:
-                raise TokenizerUnavailableError(
-                    "the kiwi tokenizer needs kiwipiepy: `pip install nlprnn[kiwi]`"
-                ) from error
-            self._kiwi = Kiwi()
+            if _SHARED_KIWI is None:
+                try:
+                    from kiwipiepy import Kiwi
+                except ImportError as error:
+                    raise TokenizerUnavailableError(
+                        "the kiwi tokenizer needs kiwipiepy: `pip install nlprnn[kiwi]`"
+                    ) from error
+                _SHARED_KIWI = Kiwi()
+            self._kiwi = _SHARED_KIWI
         return self._kiwi
 
     def tokenize_with_offsets(self, text: str) -> list[tuple[str, str, int, int]]:
