@@ -25,7 +25,6 @@ import torch
 
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.entity_files import RawSentences, spans_of_char_tags
-from nlprnn.data.readers import ReadResult
 from nlprnn.errors import DataError
 
 __all__ = ["Predictor", "load"]
@@ -116,14 +115,9 @@ class Predictor:
                             "give raw text, or each sentence as its tokens", code="bad_input")
         return list(item)
 
-    def _dataset(self, column: str, values: pa.Array, targets: Any) -> Dataset:
-        """Inputs as a dataset of the bundle's fields, read as the files are (rows numbered from 1)."""
-        read = ReadResult("texts", pa.table({column: values}), np.arange(1, len(values) + 1, dtype=np.int64))
-        return Dataset.from_read(read, {column: targets}, on_error="raise")
-
     def _classify(self, texts: list[str]) -> list[dict[str, Any]]:
         fields = self.loaded.fields
-        data = self._dataset("text", pa.array(texts, type=pa.string()), ("text", fields["text"]))
+        data = Dataset.from_columns("texts", {"text": texts}, {"text": ("text", fields["text"])})
         result = self.task.predict(self.loaded.model, data, self.device)
         labels = fields["label"].vocab.itos
         return [{"label": labels[index], "probability": confidence,
@@ -147,7 +141,7 @@ class Predictor:
             raise DataError("texts", None, f"this model also reads a {' and a '.join(needs)} column per token, "
                             "which token lists do not carry.", "give raw text instead", code="bad_input")
         targets = tuple([("word", fields["word"])] + ([("char", fields["char"])] if "char" in fields else []))
-        data = self._dataset("word", pa.array(sentences, type=pa.list_(pa.string())), targets)
+        data = Dataset.from_columns("texts", {"word": pa.array(sentences, type=pa.list_(pa.string()))}, {"word": targets})
         predicted = self.task.predict(self.loaded.model, data, self.device)["predicted"]
         itos, rename = fields["tag"].vocab.itos, self.task.rename
         out = []

@@ -145,6 +145,17 @@ class Dataset:
         return cls(table, chosen, path=read.path, skipped=skipped, reports=reports,
                    token_lines=read.token_lines)
 
+    @classmethod
+    def from_columns(cls, path: str, columns: Mapping[str, pa.Array | Sequence[str]],
+                     fields: Mapping[str, FieldTarget], lines: Sequence[int] | None = None,
+                     keep_rows: bool = False) -> Dataset:
+        """Columns already in memory (raw strings, or token lists as Arrow arrays), processed by ``fields`` as
+        ``from_read`` processes a file's; ``path`` names them in errors, ``lines`` numbers the rows (from 1)."""
+        table = pa.table({name: values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+                          for name, values in columns.items()})
+        numbers = np.asarray(lines if lines is not None else np.arange(1, table.num_rows + 1), dtype=np.int64)
+        return cls.from_read(ReadResult(str(path), table, numbers), fields, keep_rows=keep_rows)
+
     # -- torchtext-style access ----------------------------------------------------------------
     def __len__(self) -> int:
         return self.table.num_rows

@@ -361,18 +361,13 @@ def _json_value(record: Any, key: str) -> Any:
         return record[key]
     value = record
     for part in key.split("."):
-        if isinstance(value, list):
-            value = [item[part] for item in value if isinstance(item, dict) and part in item] \
-                if all(isinstance(item, dict) and part in item for item in value) else _missing(part)
+        if isinstance(value, list) and all(isinstance(item, dict) and part in item for item in value):
+            value = [item[part] for item in value]
         elif isinstance(value, dict) and part in value:
             value = value[part]
         else:
-            _missing(part)
+            raise KeyError(part)
     return value
-
-
-def _missing(part: str) -> Any:
-    raise KeyError(part)
 
 
 def _json_column(values: list[Any]) -> pa.Array:

@@ -7,12 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
 from nlprnn.data import dataset as native
 from nlprnn.data.field import Field
-from nlprnn.data.readers import ReadResult
 from nlprnn.errors import DataError
 
 
@@ -21,11 +17,7 @@ def fill_from_columns(dataset: native.Dataset, path: str | Path, columns: dict[s
                       **kwargs: Any) -> None:
     """Make ``dataset`` hold ``columns`` (parallel lists of raw strings) processed by ``fields`` (one
     ``(name, field)`` or None per column, in order); ``lines`` are the rows' source lines (for errors)."""
-    rows = len(next(iter(columns.values()), []))
-    table = pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()})
-    numbers = np.asarray(lines if lines is not None else np.arange(1, rows + 1), dtype=np.int64)
-    read = ReadResult(str(path), table, numbers)
-    built = native.Dataset.from_read(read, dict(zip(columns, fields)), keep_rows=True)
+    built = native.Dataset.from_columns(str(path), columns, dict(zip(columns, fields)), lines, keep_rows=True)
     native.Dataset.__init__(dataset, built.table, built.fields, path=str(path), skipped=built.skipped,
                             reports=built.reports, **kwargs)
 
