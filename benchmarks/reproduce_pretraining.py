@@ -190,7 +190,7 @@ def main() -> None:
                                    feature_column=1, min_freq=2, batch_size=32), "KMOU dev F1")
     else:
         tagger(args, NerDataConfig(train=f"{KLP}/train.txt", valid=f"{KLP}/dev.txt", format="klp2016",
-                                   feature_column=1, word_start_column=2, min_freq=2), "2016 corpus dev F1")
+                                   feature_column=1, word_start_column=2, min_freq=2, units="morphemes"), "2016 corpus dev F1")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 The list is written out here, not read from ``nlprnn.tasks``, so that printing it imports neither torch
 nor the tasks (tests/test_commands_list.py checks it against the registry)."""
 
+import sys
+
 TOOLS = {
     "preprocess": "tokenize a TSV/CoNLL file, build vocabularies, write the cached dataset, print a summary",
     "shards": "Kkma over a big file in shards (processes or machines), resumable, merged into the token cache",
@@ -15,11 +17,17 @@ TASK_SUMMARIES = {
 }
 
 
-def main() -> None:
-    print("nlprnn commands (python -m pipelines.<command> --help):")
-    for name, what in {**TOOLS, **TASK_SUMMARIES}.items():
-        print(f"  {name:<12} {what}")
+def main() -> int:
+    try:
+        print("nlprnn commands (python -m pipelines.<command> --help):")
+        for name, what in {**TOOLS, **TASK_SUMMARIES}.items():
+            print(f"  {name:<12} {what}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `python -m pipelines | head -1`: the reader left, as run_command treats it
+        sys.stderr.close()
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,9 +1,9 @@
-"""``python -m pipelines.ner train|evaluate|predict``: named entities from CoNLL column files.
+"""``python -m pipelines.ner train|evaluate|predict``: named entities in raw text or CoNLL column files.
 
-    python -m pipelines.ner train                      # data/ner/{train,dev}.conll, BiLSTM-CRF + characters
-    python -m pipelines.ner train --config pipelines/configs/ner.toml --set model.crf=false
-    python -m pipelines.ner evaluate --data data/ner/dev.conll
-    python -m pipelines.ner predict --data sentences.conll --output tagged.conll
+    python -m pipelines.ner train                      # data/ner_raw: raw sentences, tagged by character (kiwi)
+    python -m pipelines.ner train --data data/ner/train.conll --valid data/ner/dev.conll   # CoNLL morphemes
+    python -m pipelines.ner predict --data sentences.txt --format text    # entities as character spans (JSONL)
+    python -m pipelines.ner evaluate --data data/ner_raw/dev.bio --format text
 """
 
 import sys

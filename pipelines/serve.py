@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=2000, help="characters per text")
     parser.add_argument("--max-body-bytes", type=int, default=1_000_000)
     parser.add_argument("--no-batching", action="store_true", help="run each request alone (for comparison)")
+    parser.add_argument("--threads", type=int, help="torch's CPU threads for the model (default: one core fewer "
+                        "than this machine has, at least 1, leaving one to take requests)")
     args = parser.parse_args(argv)
 
     def body() -> None:
@@ -41,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
             raise TokenizerUnavailableError(f"serving needs FastAPI and uvicorn ({error.name} is missing): "
                                             "pip install 'nlprnn[serve]'") from None
+        import torch
+
+        from nlprnn.parallel import cpu_count
         from nlprnn.predictor import load
 
+        # the event loop parses requests while the model runs: on a core of its own, not fighting torch's threads
+        torch.set_num_threads(args.threads if args.threads else max(1, cpu_count() - 1))
         limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_chars=args.max_chars,
                         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
                         batching=not args.no_batching)

@@ -165,10 +165,11 @@ def test_types_of_another_corpus_are_mapped_and_the_rest_dropped() -> None:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tagger trained on the project's 2016-layout files, with POS and word-start features."""
+    """A morpheme tagger trained on the project's 2016-layout files, with POS and word-start features."""
     pytest.importorskip("kiwipiepy")
     out = tmp_path_factory.mktemp("ner_raw")
     assert ner(["train", "--data", str(RAW / "train.txt"), "--valid", str(RAW / "dev.txt"), "--epochs", "6",
+                "--set", "data.units=morphemes",
                 "--set", "data.feature_column=1", "--set", "data.word_start_column=2", "--set", "model.hidden_size=32",
                 "--set", "model.embedding_dim=32", "--out", str(out), "--no-progress"]) == 0
     return out / "bundle"
@@ -265,3 +266,16 @@ def test_characters_of_a_conll_file_are_refused(capsys: pytest.CaptureFixture[st
                 "--set", "data.units=characters", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "data.units" in err and "CoNLL file" in err
+
+
+def test_the_default_tagger_tags_the_characters_of_raw_sentences_and_conll_stays_morphemes() -> None:
+    from nlprnn.config import build_config
+    from nlprnn.tasks.tagging import NerConfig, NerTask
+
+    default = build_config(NerConfig)
+    assert (default.data.train, default.data.valid) == ("data/ner_raw/train.txt", "data/ner_raw/dev.txt")
+    assert NerTask(default).units == "characters" and default.data.units == "characters"  # the bundle records it
+    conll = build_config(NerConfig, overrides={"data.train": "data/ner/train.conll", "data.valid": "data/ner/dev.conll"})
+    assert NerTask(conll).units == "morphemes"
+    chosen = build_config(NerConfig, overrides={"data.units": "morphemes"})
+    assert NerTask(chosen).units == "morphemes"

@@ -173,3 +173,29 @@ def test_the_api_fuzzed_from_its_own_schema_never_answers_500(bundles):
     assert len(statuses) >= 200 and max(statuses) < 500
     assert {200, 422} <= set(statuses)  # it reached the model, and it was refused with a reason
     print(f"fuzzed {len(statuses)} requests: " + ", ".join(f"{s}: {statuses.count(s)}" for s in sorted(set(statuses))))
+
+
+def test_a_burst_of_requests_is_one_batch_that_starts_once_no_more_come():
+    from nlprnn.serving.batcher import Batcher
+
+    calls: list[list[str]] = []
+
+    def predict(items: list[str]) -> list[str]:
+        calls.append(list(items))
+        return [item.upper() for item in items]
+
+    async def scenario() -> tuple[list[list[str]], float]:
+        batcher = Batcher(predict, max_batch_size=64, max_wait=5.0, idle_gap=0.05)
+        await batcher.start()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        burst = await asyncio.gather(*(batcher.submit([text]) for text in ("a", "b", "c")))
+        waited = loop.time() - began
+        later = await batcher.submit(["d"])
+        await batcher.stop()
+        return [*burst, later], waited
+
+    results, waited = asyncio.run(scenario())
+    assert results == [["A"], ["B"], ["C"], ["D"]]
+    assert calls == [["a", "b", "c"], ["d"]]  # the burst together, the late one alone
+    assert waited < 2.0  # started after the 0.05 s gap, not at the 5 s max_wait

@@ -1,7 +1,8 @@
 """Micro-batching: the inputs of concurrent requests gathered into one model call.
 
 A request's inputs wait in a bounded queue; the worker takes the first waiting request, then every
-request that arrives within ``max_wait`` seconds, up to ``max_batch_size`` inputs, runs the model once
+request that arrives within ``max_wait`` seconds, up to ``max_batch_size`` inputs (starting sooner once
+no request has come for ``idle_gap`` seconds: the clients that were coming have come), runs the model once
 on all of them (in one worker thread, so the event loop keeps taking requests) and hands each request
 its own results. A full queue refuses at once (``QueueFull``) rather than holding unbounded memory.
 """
@@ -33,10 +34,11 @@ class Batcher:
     """
 
     def __init__(self, predict: Callable[[list[Any]], list[Any]], max_batch_size: int = 64, max_wait: float = 0.005,
-                 max_queue: int = 1024, gather: bool = True) -> None:
+                 max_queue: int = 1024, gather: bool = True, idle_gap: float = 0.001) -> None:
         self.predict = predict
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait
+        self.idle_gap = idle_gap
         self.max_queue = max_queue
         self.gather = gather
         self.waiting = 0  # inputs submitted and not yet answered
@@ -85,14 +87,16 @@ class Batcher:
                 await self._arrived.wait()
             jobs = [self._pending.popleft()]
             size = len(jobs[0].items)
-            deadline = loop.time() + self.max_wait
+            last_arrival = loop.time()
+            deadline = last_arrival + self.max_wait
             while self.gather and size < self.max_batch_size:
                 if not self._pending:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
+                    now = loop.time()
+                    if now >= deadline or now - last_arrival >= self.idle_gap:
                         break
-                    await asyncio.sleep(min(remaining, 0.0005))
+                    await asyncio.sleep(min(deadline - now, 0.0005))
                     continue
+                last_arrival = loop.time()
                 if size + len(self._pending[0].items) > self.max_batch_size:
                     break  # the next request would overflow the batch: it starts the next one
                 jobs.append(self._pending.popleft())

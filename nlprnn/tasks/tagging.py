@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Annotated, Any, Literal
 
 import pyarrow as pa
@@ -39,8 +40,10 @@ from nlprnn.training.trainer import TrainConfig
 
 @dataclass
 class NerDataConfig:
-    train: str = "data/ner/train.conll"
-    valid: str | None = "data/ner/dev.conll"  # the file that picks the best epoch; none: cut from data.train
+    # the default: raw sentences (the 2016 layout) tagged character by character, the model that finds names
+    # in a person's own text (`serve` it as it is); CoNLL morphemes: --data data/ner/train.conll
+    train: str = "data/ner_raw/train.txt"
+    valid: str | None = "data/ner_raw/dev.txt"  # the file that picks the best epoch; none: cut from data.train
     test: str | None = None
     valid_ratio: Fraction = 0.1  # a share of a CoNLL training file, when data.valid is not set
     test_ratio: Annotated[float, Range(0.0, 1.0, high_open=True)] = 0.0  # likewise, when data.test is not set
@@ -60,8 +63,9 @@ class NerDataConfig:
     # what the tagger tags in raw text: the analyzer's morphemes, or each character with the morpheme it lies
     # in (its form, its POS tag and the character's place in it) as features, which lets an entity begin or
     # end inside a morpheme (2016 corpus dev, kiwi: see benchmarks/README.md). characters reads every file
-    # (2016 layout, character BIO) as raw text, so training and the best epoch are scored on characters
-    units: ner_text.Units = "morphemes"
+    # (2016 layout, character BIO) as raw text, so training and the best epoch are scored on characters.
+    # auto: characters for a training file with raw sentences (2016 layout, format text), morphemes for CoNLL
+    units: Literal["auto", "morphemes", "characters"] = "auto"
     map_types: str | None = None  # e.g. "PER=PS,LOC=LC": predicted types renamed, others dropped (cross-corpus)
     scheme: Literal["bio", "iob1", "bioes"] = "bio"
     repair_tags: bool = False
@@ -142,10 +146,18 @@ class NerTask(Task):
 
     def __init__(self, config: NerConfig) -> None:
         super().__init__(config)
+        if config.data.units == "auto":  # settled once, so the bundle records what was trained
+            raw = Path(config.data.train).is_file() and self.file_format(config.data.train) in ("klp2016", "text")
+            config.data.units = "characters" if raw else "morphemes"
         self.encoder: LanguageModelEncoder | None = None
         """The language models' encoder, loaded with their vocabulary (``model.pretrained``)."""
         self.repaired: dict[str, list[str]] = {}
         """Rows of each file the readers repaired and kept (the 2016 corpus's markup/tag disagreements)."""
+
+    @property
+    def units(self) -> ner_text.Units:
+        """What the tagger tags, ``data.units`` as settled when the task was made (never ``auto``)."""
+        return "characters" if self.config.data.units == "characters" else "morphemes"
 
     def fields(self) -> dict[str, Field]:
         data, model = self.config.data, self.config.model
@@ -184,7 +196,7 @@ class NerTask(Task):
         if fmt == "text" or data.units == "characters":
             sentences, gold = self._raw_text(path, fields, labelled, progress)
             return ner_text.analyze(sentences, fields, data.analyzer, data.on_error, gold, progress,
-                                    units=data.units)
+                                    units=self.units)
         if fmt == "klp2016":
             return self._klp2016_dataset(self._parse_klp2016(path)[0], fields, labelled, progress)
         width = conll_width(path)
@@ -289,7 +301,7 @@ class NerTask(Task):
         if data.train_on != "file":
             sentences, _ = self._raw_text(data.train, fields, False, progress)
             text = ner_text.analyze(sentences, fields, data.analyzer, data.on_error, None, progress, tagged=True,
-                                    units=data.units)
+                                    units=self.units)
             views.append(text.analyzed)
         if len(views) == 1:
             return views[0]
