@@ -295,11 +295,12 @@ def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[
     except pa.ArrowInvalid:  # e.g. invalid UTF-8: the careful path says where
         return None
     start = 2 if skip_header else 1
+    lines_read = data.count(b"\n") + (not data.endswith(b"\n")) - (start - 1)
     inside = np.zeros(table.num_rows, dtype=np.int64)  # line ends inside each row's quoted values
-    if quoted:
+    if quoted and table.num_rows != lines_read:  # a row a line: no value holds a line end (none to count)
         for column in table.columns:
             inside += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
-    if table.num_rows + int(inside.sum()) != data.count(b"\n") + (not data.endswith(b"\n")) - (start - 1):
+    if table.num_rows + int(inside.sum()) != lines_read:
         return None  # blank lines: the careful path keeps the line numbers right
     lines = start + np.arange(table.num_rows, dtype=np.int64) + np.concatenate([[0], np.cumsum(inside)[:-1]])
     return ReadResult(str(path), table, lines.astype(np.int64))
