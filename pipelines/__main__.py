@@ -6,8 +6,8 @@ nor the tasks (tests/test_commands_list.py checks it against the registry)."""
 import sys
 
 TOOLS = {
-    "preprocess": "tokenize a TSV/CoNLL file, build vocabularies, write the cached dataset, print a summary",
-    "shards": "Kkma over a big file in shards (processes or machines), resumable, merged into the token cache",
+    "preprocess": "tokenize a TSV/CoNLL file (here or on a Ray cluster: --engine ray), build vocabularies, write "
+                  "the cached dataset, print a summary",
 }
 TASK_SUMMARIES = {
     "classify": "train / evaluate / predict a text classifier (TSV, CSV, JSONL)",

@@ -42,11 +42,40 @@ class PreprocessConfig:
     out: str = "runs/preprocess"
     stream: bool = False      # chunk by chunk, for files larger than memory (tsv only)
     chunk_rows: PositiveInt = 50_000
+    # local: the tokenizer's own processes on this machine; ray: a pool of Ray actors (pip install 'nlprnn[ray]')
+    engine: Literal["local", "ray"] = "local"
+    address: str | None = None  # with engine ray: none starts Ray here; "auto" or HOST:PORT joins a cluster
 
     def validate(self) -> None:
         if self.stream and self.format != "tsv":
             raise ConfigError(f"config key 'stream' works with format tsv, not {self.format!r}", key="stream",
                               value=True)
+
+
+def text_tokenizer(config: PreprocessConfig, progress: bool = True) -> Any:
+    """The text field's tokenizer: the configured one, run by Ray actors with ``engine="ray"``."""
+    if config.engine == "local":
+        return config.tokenizer
+    from nlprnn.tokenizers import get_tokenizer
+    from nlprnn.tokenizers.ray_engine import RayTokenizer, import_ray
+
+    import_ray()  # not installed: one line saying how, before any work
+    return RayTokenizer(get_tokenizer(config.tokenizer), address=config.address, progress=progress)
+
+
+def ray_summary(text: Field) -> dict[str, Any] | None:
+    """Rows per node and the analyzer's hazards over the Ray runs of this field's tokenizer (else None)."""
+    runs = getattr(text.tokenizer, "runs", None)
+    if runs is None:
+        return None
+    per_node: dict[str, int] = {}
+    for one in runs:
+        for node, count in one.per_node.items():
+            per_node[node] = per_node.get(node, 0) + count
+    return {"analyzed": sum(r.analyzed for r in runs), "from_cache": sum(r.from_cache for r in runs),
+            "actors": max((r.actors for r in runs), default=0), "per_node": per_node,
+            "seconds": round(sum(r.seconds for r in runs), 2), "timed_out": sum(r.timed_out for r in runs),
+            "shortened": sum(r.shortened for r in runs), "failed": sum(r.failed for r in runs)}
 
 
 def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
@@ -62,7 +91,8 @@ def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
         columns[token_col] = ("text", text)
         columns[tag_col] = ("label", tags)
         return SequenceTaggingDataset(config.data, columns, on_error=config.on_error, progress=progress)
-    text = Field(tokenize=config.tokenizer, lower=config.lower, batch_first=True, include_lengths=True)
+    text = Field(tokenize=text_tokenizer(config, progress), lower=config.lower, batch_first=True,
+                 include_lengths=True)
     label = LabelField()
     fields = {config.text_column: ("text", text), config.label_column: ("label", label)}
     return TabularDataset(config.data, config.format, fields, skip_header=config.format != "jsonl",
@@ -99,7 +129,8 @@ def run_streaming(config: PreprocessConfig, progress: bool = True) -> dict[str, 
     from nlprnn.data.streaming import stream_preprocess
 
     start = time.perf_counter()
-    text = Field(tokenize=config.tokenizer, lower=config.lower, batch_first=True, include_lengths=True)
+    text = Field(tokenize=text_tokenizer(config, progress), lower=config.lower, batch_first=True,
+                 include_lengths=True)
     label = LabelField()
     fields = {config.text_column: ("text", text), config.label_column: ("label", label)}
     out = Path(config.out)
@@ -123,7 +154,7 @@ def run_streaming(config: PreprocessConfig, progress: bool = True) -> dict[str, 
         "analyzer_failures": result.analyzer_failures, "chunks": result.chunks,
         "seconds_tokenize": round(result.seconds_tokenize, 2),
         "seconds_numericalize": round(result.seconds_numericalize, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1), "ray": ray_summary(text),
         "seconds": round(time.perf_counter() - start, 2), "out": str(out), "config": asdict(config),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -140,6 +171,10 @@ def run(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
     config.validate()
     if config.stream:
         return run_streaming(config, progress)
+    return _run_in_memory(config, progress)
+
+
+def _run_in_memory(config: PreprocessConfig, progress: bool) -> dict[str, Any]:
     start = time.perf_counter()
     dataset = build_dataset(config, progress=progress)
     text, label = dataset.fields["text"], dataset.fields["label"]
@@ -173,6 +208,7 @@ def run(config: PreprocessConfig, progress: bool = True) -> dict[str, Any]:
         "batch_size": config.batch_size,
         "batches": batches,
         "padding_fraction": round(pad, 4),
+        "ray": ray_summary(text),
         "seconds": round(time.perf_counter() - start, 2),
         "out": str(out),
         "config": asdict(config),
@@ -200,6 +236,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"labels              {', '.join(summary['labels'])}")
     if "padding_fraction" in summary:
         print(f"padding             {summary['padding_fraction']:.2%} of {summary['batches']} bucketed batches of {summary['batch_size']}")
+    if summary.get("ray"):
+        ray = summary["ray"]
+        nodes = ", ".join(f"{node} {count}" for node, count in sorted(ray["per_node"].items()))
+        print(f"ray                 {ray['analyzed']} texts analyzed by {ray['actors']} actors in {ray['seconds']} s "
+              f"({ray['from_cache']} already in the token cache); rows per node: {nodes or 'none'}; "
+              f"{ray['timed_out']} hit the time bound, {ray['shortened']} shortened, {ray['failed']} analyzer errors")
     if "chunks" in summary:
         print(f"streamed            {summary['chunks']} chunks: tokenize {summary['seconds_tokenize']} s, "
               f"numericalize {summary['seconds_numericalize']} s; peak RSS {summary['peak_rss_mb']} MB")
@@ -218,10 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key")
     parser.add_argument("--stream", action="store_true", default=None,
                         help="chunk by chunk, for a TSV larger than memory (config key stream)")
+    parser.add_argument("--engine", choices=["local", "ray"],
+                        help="who tokenizes: local processes, or a pool of Ray actors (pip install 'nlprnn[ray]')")
+    parser.add_argument("--address", help="with --engine ray: a running cluster (auto, or HEAD:6379); "
+                        "default: start Ray on this machine")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {k: v for k, v in vars(args).items()
-                                 if k in ("data", "format", "tokenizer", "on_error", "out", "stream") and v is not None}
+                                 if k in ("data", "format", "tokenizer", "on_error", "out", "stream", "engine",
+                                          "address") and v is not None}
     summaries: list[dict[str, Any]] = []
 
     def body() -> None:

@@ -69,3 +69,15 @@ def test_readme_main_command_runs_with_kkma(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "tokenizer           kkma" in result.stdout
     assert "labels              0, 1" in result.stdout
+
+
+def test_engine_ray_without_ray_installed_is_one_line_with_the_install(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from pipelines import preprocess
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where Ray is not installed
+    assert preprocess.main(["--tokenizer", "whitespace", "--engine", "ray", "--out", str(tmp_path / "o"),
+                            "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'nlprnn[ray]'" in err

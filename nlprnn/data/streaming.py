@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -74,12 +74,21 @@ class _Counts:
 
 def stream_preprocess(path: str | Path, out: str | Path, fields: dict[str, tuple[str, Field]],
                       chunk_rows: int = 50_000, max_size: int | None = None, min_freq: int = 1,
-                      on_error: str = "raise", progress: Callable[[int], None] | None = None) -> StreamResult:
+                      on_error: str = "raise", progress: Callable[[int], None] | None = None,
+                      engine: Literal["local", "ray"] = "local", address: str | None = None) -> StreamResult:
     """Tokenize, count, build vocabs and numericalize a TSV into ``out`` without holding it in memory.
 
     ``fields`` maps a header column to ``(name, field)`` as in ``TabularDataset``. The fields get
-    their vocabs. ``progress`` is called with the rows done after each chunk.
+    their vocabs. ``progress`` is called with the rows done after each chunk. ``engine="ray"``: each
+    chunk's texts are tokenized by Ray actors (``nlprnn.tokenizers.ray_engine``; ``address`` a running
+    cluster, default Ray started here).
     """
+    if engine == "ray":
+        from nlprnn.tokenizers.ray_engine import RayTokenizer
+
+        for _, field_ in fields.values():
+            if field_.sequential and field_.tokenizer is not None and not isinstance(field_.tokenizer, RayTokenizer):
+                field_.tokenizer = RayTokenizer(field_.tokenizer, address=address, progress=False)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / COMPLETE).unlink(missing_ok=True)

@@ -94,19 +94,6 @@ class TokenCache:
         self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", rows)
         self._db.execute("COMMIT")
 
-    def merge_from(self, other: str | Path) -> int:
-        """Copy every row of another cache file of the same tokenizer (e.g. a shard's) into this one, in
-        one transaction; rows already here are kept. Returns the rows added."""
-        before = len(self)
-        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
-        try:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT OR IGNORE INTO tokens SELECT key, tokens, status FROM other.tokens")
-            self._db.execute("COMMIT")
-        finally:
-            self._db.execute("DETACH DATABASE other")
-        return len(self) - before
-
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0])
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from tqdm.auto import tqdm
@@ -78,6 +78,14 @@ def _break_low_diversity(text: str, max_run: int) -> str:
         return " ".join(chunk[i:i + max_run] for i in range(0, len(chunk), max_run))
 
     return _CHUNK.sub(split, text)
+
+
+def record_statuses(report: TokenizeReport, statuses: Iterable[int]) -> None:
+    """Each row's cache status into the report's lists: time bound hit, analyzer error, runs shortened."""
+    rows = {STATUS_TIMED_OUT: report.timed_out, STATUS_FAILED: report.failed, STATUS_SHORTENED: report.shortened}
+    for row, status in enumerate(statuses):
+        if status in rows:
+            rows[status].append(row)
 
 
 class KonlpyTokenizer(Tokenizer):
@@ -154,14 +162,7 @@ class KonlpyTokenizer(Tokenizer):
         if todo:
             known.update(self._analyze(todo, progress))
         report.computed = len(todo)
-        for row, key in enumerate(keys):
-            status = known[key][1]
-            if status == STATUS_TIMED_OUT:
-                report.timed_out.append(row)
-            elif status == STATUS_FAILED:
-                report.failed.append(row)
-            elif status == STATUS_SHORTENED:
-                report.shortened.append(row)
+        record_statuses(report, (known[key][1] for key in keys))
         report.seconds = time.perf_counter() - start_time
         return [known[key][0] for key in keys], report
 
