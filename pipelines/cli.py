@@ -217,6 +217,9 @@ def run_command(body: Callable[[], None], remedies: dict[str, str | None] | None
     except NlprnnError as error:
         print(f"error: {error.render(remedies or remedy_words())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was committed (checkpoints, token cache) stays; no traceback
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader of our output went away (`... | head`): nothing left to say
         sys.stderr.close()
         return 1

@@ -261,9 +261,9 @@ def test_a_character_tagger_is_scored_on_characters_from_the_analyzer_and_from_t
     assert all(r["text"][e["start"]:e["end"]] == e["text"] for r in records for e in r["entities"])
 
 
-def test_characters_of_a_conll_file_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_characters_of_a_conll_file_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ner(["train", "--data", "data/ner/train.conll", "--valid", "data/ner/dev.conll", "--set", "data.format=conll",
-                "--set", "data.units=characters", "--no-progress"]) == 2
+                "--set", "data.units=characters", "--out", str(tmp_path / "run"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "data.units" in err and "CoNLL file" in err
 

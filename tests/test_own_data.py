@@ -80,7 +80,8 @@ def test_ner_and_lm_cut_their_parts_from_the_file_too(tmp_path, capsys):
 def test_a_csv_file_read_as_tsv_says_which_flag_reads_it(tmp_path, capsys):
     path = tmp_path / "mine.csv"
     path.write_text("id,text,label\n1,좋다,1\n", encoding="utf-8")
-    code, _, err = run("classify", "train", "--data", str(path), "--tokenizer", "whitespace", capsys=capsys)
+    code, _, err = run("classify", "train", "--data", str(path), "--tokenizer", "whitespace", "--out",
+                       str(tmp_path / "run"), capsys=capsys)
     assert code == 2
     assert err == (f"error: {path}:1: no column 'text'; the file's header names ['id,text,label']. "
                    "Fix: if it is a CSV file, pass --set data.format=csv.\n")
@@ -89,7 +90,8 @@ def test_a_csv_file_read_as_tsv_says_which_flag_reads_it(tmp_path, capsys):
 def test_an_empty_file_gets_a_fix_in_command_words(tmp_path, capsys):
     path = tmp_path / "empty.tsv"
     path.write_text("", encoding="utf-8")
-    code, _, err = run("classify", "train", "--data", str(path), "--tokenizer", "whitespace", capsys=capsys)
+    code, _, err = run("classify", "train", "--data", str(path), "--tokenizer", "whitespace", "--out",
+                       str(tmp_path / "run"), capsys=capsys)
     assert code == 2 and "empty.tsv" in err and "skip_header" not in err and "=False" not in err
 
 

@@ -153,3 +153,17 @@ def test_streaming_preprocess_tokenizes_each_chunk_on_the_cluster(cluster: str, 
     assert sum(run.analyzed for run in text.tokenizer.runs) == 900  # type: ignore[union-attr]
     tokens = Dataset.load(tmp_path / "out").table.column("text").to_pylist()
     assert tokens == get_tokenizer("kiwi").tokenize_many(texts)[0]
+
+
+def test_ctrl_c_stops_a_ray_run_with_one_line(cluster: str, tmp_path: Path) -> None:
+    data = tmp_path / "reviews.tsv"
+    data.write_text("id\ttext\tlabel\n" + "".join(f"{i}\t{t}\t{i % 2}\n" for i, t in enumerate(reviews(20000))),
+                    encoding="utf-8")
+    command = [sys.executable, "-m", "pipelines.preprocess", "--data", str(data), "--tokenizer", "kiwi", "--engine",
+               "ray", "--address", cluster, "--out", str(tmp_path / "out"), "--no-progress"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    time.sleep(15)  # Ray joined, the actors working
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and err.strip().endswith("interrupted") and "Traceback" not in err
+    assert not (tmp_path / "out" / "summary.json").exists()
