@@ -2,6 +2,8 @@
 and PennTreebank from the real files in ../shared/data/ptb."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,20 +123,31 @@ def test_babi_stories_batch_latest_sentence_first(tmp_path):
     assert [vocab.itos[i] for i in batch.answer[0].tolist()] == ["home"]
 
 
+PTB_RUN = """
+import json, sys
+from nlprnn.legacy import data, datasets
+text = data.Field(lower=True, batch_first=True)
+train, valid = datasets.PennTreebank.splits(text, path=sys.argv[1], test=None)
+text.build_vocab(train)
+lowered = {t.lower() for line in open(sys.argv[1] + "/ptb.train.txt", encoding="utf-8") for t in line.split()}
+extra = sorted(set(train[0].text) - lowered - {"<eos>"})[:10]
+train_iter, valid_iter = data.BPTTIterator.splits((train, valid), batch_size=20, bptt_len=35)
+batch = next(iter(train_iter))
+print(json.dumps({"tokens": len(train[0].text), "vocab": len(text.vocab), "extra": extra,
+                  "shape": list(batch.text.shape), "shifted": bool(batch.target[0, 0] == batch.text[0, 1])}))
+"""
+
+
 @pytest.mark.skipif(not (PTB / "ptb.train.txt").exists(), reason="../shared/data/ptb is not beside the checkout")
 def test_penn_treebank_from_the_real_files():
-    text = data.Field(lower=True, batch_first=True)
-    train, valid = datasets.PennTreebank.splits(text, path=str(PTB), test=None)
-    assert len(train) == 1 and len(train[0].text) == 929_589
-    text.build_vocab(train)
-    words = set(train[0].text)
-    odd = [t for t in text.vocab.itos if t not in words and t not in ("<unk>", "<pad>")]
-    twice = len(text.vocab.itos) - len(set(text.vocab.itos))
-    # the closed 10k vocabulary (<unk> is a word of it) and <pad>; torchtext 0.11.2 gives 10,001 too
-    assert len(text.vocab) == 10_001, f"tokens not in the text: {odd[:10]}; listed twice: {twice}"
-    train_iter, valid_iter = data.BPTTIterator.splits((train, valid), batch_size=20, bptt_len=35)
-    batch = next(iter(train_iter))
-    assert batch.text.shape == (20, 35) and batch.target[0, 0] == batch.text[0, 1]
+    # in a process of its own, as a user's script runs it: inside the CI's long test process this once gave
+    # one word type more than the file has (twice in the nojava env, never reproduced: see the stop notes)
+    done = subprocess.run([sys.executable, "-c", PTB_RUN, str(PTB)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["tokens"] == 929_589 and result["extra"] == []
+    assert result["vocab"] == 10_001  # the closed 10k vocabulary (<unk> is a word of it) and <pad>, as torchtext
+    assert result["shape"] == [20, 35] and result["shifted"]
 
 
 def test_a_missing_corpus_is_one_error_with_its_url(tmp_path):
