@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,12 +65,12 @@ def cluster() -> Iterator[str]:
 
 
 def test_a_two_node_cluster_tokenizes_every_row_once_as_the_analyzer_does_here(cluster: str) -> None:
-    texts = reviews(3000)
-    engine = RayTokenizer(get_tokenizer("kiwi"), address=cluster, progress=False)
+    texts = reviews(6000)  # in 120 small blocks, so the second actor up still finds work
+    engine = RayTokenizer(get_tokenizer("kiwi"), address=cluster, progress=False, block_rows=50)
     lists, report = engine.tokenize_many(texts)
     run = engine.runs[-1]
     assert lists == get_tokenizer("kiwi").tokenize_many(texts)[0]
-    assert report.computed == run.analyzed == 3000 and sum(run.per_node.values()) == 3000
+    assert report.computed == run.analyzed == 6000 and sum(run.per_node.values()) == 6000
     assert len(run.per_node) == 2 and min(run.per_node.values()) > 0  # both nodes did part of it
     assert engine.spec() == get_tokenizer("kiwi").spec()  # fields and bundles record kiwi itself
 
@@ -160,10 +161,23 @@ def test_ctrl_c_stops_a_ray_run_with_one_line(cluster: str, tmp_path: Path) -> N
     data.write_text("id\ttext\tlabel\n" + "".join(f"{i}\t{t}\t{i % 2}\n" for i, t in enumerate(reviews(20000))),
                     encoding="utf-8")
     command = [sys.executable, "-m", "pipelines.preprocess", "--data", str(data), "--tokenizer", "kiwi", "--engine",
-               "ray", "--address", cluster, "--out", str(tmp_path / "out"), "--no-progress"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
-    time.sleep(15)  # Ray joined, the actors working
+               "ray", "--address", cluster, "--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+    assert process.stderr is not None
+    printed = bytearray()
+
+    def read() -> None:
+        while chunk := process.stderr.read1(4096):  # type: ignore[union-attr]
+            printed.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not re.search(rb"kiwi on ray: .*\| *[1-9][0-9]*/20000", bytes(printed)):
+        time.sleep(0.05)  # until the bar shows rows done: Ray joined and the actors working
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    process.wait(timeout=120)
+    reader.join(timeout=30)
+    err = printed.decode("utf-8", "replace")
     assert process.returncode == 130 and err.strip().endswith("interrupted") and "Traceback" not in err
     assert not (tmp_path / "out" / "summary.json").exists()
