@@ -80,6 +80,15 @@ def _break_low_diversity(text: str, max_run: int) -> str:
     return _CHUNK.sub(split, text)
 
 
+def uncached(keys: Sequence[bytes], texts: Sequence[str], known: dict[bytes, Any]) -> dict[bytes, str]:
+    """key -> text of each distinct text not in ``known``: one analysis each, in first-seen order."""
+    todo: dict[bytes, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in known and key not in todo:
+            todo[key] = text
+    return todo
+
+
 def record_statuses(report: TokenizeReport, statuses: Iterable[int]) -> None:
     """Each row's cache status into the report's lists: time bound hit, analyzer error, runs shortened."""
     rows = {STATUS_TIMED_OUT: report.timed_out, STATUS_FAILED: report.failed, STATUS_SHORTENED: report.shortened}
@@ -155,10 +164,7 @@ class KonlpyTokenizer(Tokenizer):
         cache = self.cache
         known: dict[bytes, tuple[list[str], int]] = cache.get_many(keys) if cache is not None else {}
         report.cached = sum(1 for key in keys if key in known)
-        todo: dict[bytes, str] = {}  # one analysis per distinct uncached text
-        for key, text in zip(keys, texts):
-            if key not in known and key not in todo:
-                todo[key] = text
+        todo = uncached(keys, texts, known)
         if todo:
             known.update(self._analyze(todo, progress))
         report.computed = len(todo)

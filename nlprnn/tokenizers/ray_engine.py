@@ -26,7 +26,14 @@ from tqdm import tqdm
 from nlprnn.errors import NlprnnError, TokenizerUnavailableError
 from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, get_tokenizer
 from nlprnn.tokenizers.cache import text_key
-from nlprnn.tokenizers.korean import STATUS_FAILED, STATUS_OK, STATUS_SHORTENED, STATUS_TIMED_OUT, record_statuses
+from nlprnn.tokenizers.korean import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SHORTENED,
+    STATUS_TIMED_OUT,
+    record_statuses,
+    uncached,
+)
 
 
 def import_ray() -> Any:
@@ -50,14 +57,6 @@ class RayRun:
     failed: int = 0
     actors: int = 0
     seconds: float = 0.0
-
-    def summary(self) -> str:
-        nodes = ", ".join(f"{node} {count:,}" for node, count in sorted(self.per_node.items()))
-        rate = self.analyzed / self.seconds if self.seconds else 0.0
-        return (f"ray: {self.rows:,} rows, {self.analyzed:,} analyzed on the cluster ({rate:,.1f} rows/s, "
-                f"{self.actors} actors), {self.from_cache:,} already in the token cache; rows per node: "
-                f"{nodes or 'none'}; {self.timed_out} hit the time bound, {self.shortened} shortened, "
-                f"{self.failed} analyzer errors")
 
 
 class Analyzer:
@@ -155,10 +154,7 @@ class RayTokenizer(Tokenizer):
         keys = [text_key(text) for text in texts]
         cache = getattr(self.inner, "cache", None)
         known: dict[bytes, tuple[list[str], int]] = cache.get_many(keys) if cache is not None else {}
-        todo: dict[bytes, str] = {}
-        for key, text in zip(keys, texts):
-            if key not in known and key not in todo:
-                todo[key] = text
+        todo = uncached(keys, texts, known)
         run = RayRun(rows=len(texts), from_cache=sum(1 for key in keys if key in known))
         self.current = run  # how far the run in progress is (run.analyzed grows as blocks come back)
         if todo:
