@@ -56,6 +56,7 @@ def main() -> None:
             ("nn.LSTM on padded input (inexact backward direction)", RNNEncoder(128, 256, **common), "inexact"),
             ("nn.LSTM packed", RNNEncoder(128, 256, execution="packed", **common), None),
             ("nn.LSTM padded, exact", RNNEncoder(128, 256, execution="padded", **common), None),
+            ("nn.LSTM two fused calls per layer, exact", RNNEncoder(128, 256, execution="two_call", **common), None),
             ("nn.LSTM auto (the default)", RNNEncoder(128, 256, **common), None),
             ("nn.GRU padded, exact", RNNEncoder(128, 256, cell="gru", execution="padded", **common), None),
             ("layer-norm LSTM, eager (the CPU default)", RNNEncoder(128, 256, layer_norm=True, compile=False, **common), None),

@@ -20,6 +20,7 @@ from nlprnn import BucketIterator, Dataset, Field, LabelField, SequenceTaggingDa
 from nlprnn.config import OnError, PositiveInt, TokenizerName, build_config, parse_sets
 from nlprnn.data.readers import conll_width
 from nlprnn.errors import ConfigError
+from nlprnn.tokenizers.ray_engine import ray_summary, summary_line
 from pipelines.cli import remedy_words, run_command
 
 
@@ -54,28 +55,9 @@ class PreprocessConfig:
 
 def text_tokenizer(config: PreprocessConfig, progress: bool = True) -> Any:
     """The text field's tokenizer: the configured one, run by Ray actors with ``engine="ray"``."""
-    if config.engine == "local":
-        return config.tokenizer
-    from nlprnn.tokenizers import get_tokenizer
-    from nlprnn.tokenizers.ray_engine import RayTokenizer, import_ray
+    from nlprnn.tokenizers.ray_engine import with_engine
 
-    import_ray()  # not installed: one line saying how, before any work
-    return RayTokenizer(get_tokenizer(config.tokenizer), address=config.address, progress=progress)
-
-
-def ray_summary(text: Field) -> dict[str, Any] | None:
-    """Rows per node and the analyzer's hazards over the Ray runs of this field's tokenizer (else None)."""
-    runs = getattr(text.tokenizer, "runs", None)
-    if runs is None:
-        return None
-    per_node: dict[str, int] = {}
-    for one in runs:
-        for node, count in one.per_node.items():
-            per_node[node] = per_node.get(node, 0) + count
-    return {"analyzed": sum(r.analyzed for r in runs), "from_cache": sum(r.from_cache for r in runs),
-            "actors": max((r.actors for r in runs), default=0), "per_node": per_node,
-            "seconds": round(sum(r.seconds for r in runs), 2), "timed_out": sum(r.timed_out for r in runs),
-            "shortened": sum(r.shortened for r in runs), "failed": sum(r.failed for r in runs)}
+    return with_engine(config.tokenizer, config.engine, config.address, progress=progress)
 
 
 def build_dataset(config: PreprocessConfig, progress: bool = True) -> Dataset:
@@ -154,7 +136,7 @@ def run_streaming(config: PreprocessConfig, progress: bool = True) -> dict[str, 
         "analyzer_failures": result.analyzer_failures, "chunks": result.chunks,
         "seconds_tokenize": round(result.seconds_tokenize, 2),
         "seconds_numericalize": round(result.seconds_numericalize, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1), "ray": ray_summary(text),
+        "peak_rss_mb": round(_peak_rss_mb(), 1), "ray": ray_summary(text.tokenizer),
         "seconds": round(time.perf_counter() - start, 2), "out": str(out), "config": asdict(config),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -208,7 +190,7 @@ def _run_in_memory(config: PreprocessConfig, progress: bool) -> dict[str, Any]:
         "batch_size": config.batch_size,
         "batches": batches,
         "padding_fraction": round(pad, 4),
-        "ray": ray_summary(text),
+        "ray": ray_summary(text.tokenizer),
         "seconds": round(time.perf_counter() - start, 2),
         "out": str(out),
         "config": asdict(config),
@@ -237,11 +219,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     if "padding_fraction" in summary:
         print(f"padding             {summary['padding_fraction']:.2%} of {summary['batches']} bucketed batches of {summary['batch_size']}")
     if summary.get("ray"):
-        ray = summary["ray"]
-        nodes = ", ".join(f"{node} {count}" for node, count in sorted(ray["per_node"].items()))
-        print(f"ray                 {ray['analyzed']} texts analyzed by {ray['actors']} actors in {ray['seconds']} s "
-              f"({ray['from_cache']} already in the token cache); rows per node: {nodes or 'none'}; "
-              f"{ray['timed_out']} hit the time bound, {ray['shortened']} shortened, {ray['failed']} analyzer errors")
+        print(f"ray                 {summary_line(summary['ray'])}")
     if "chunks" in summary:
         print(f"streamed            {summary['chunks']} chunks: tokenize {summary['seconds_tokenize']} s, "
               f"numericalize {summary['seconds_numericalize']} s; peak RSS {summary['peak_rss_mb']} MB")

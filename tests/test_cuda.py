@@ -56,3 +56,23 @@ def test_more_processes_than_gpus_is_one_clear_error_before_any_work(monkeypatch
         monkeypatch.setenv("LOCAL_RANK", rank)
         with pytest.raises(ConfigError, match=r"2 processes on this machine but 1 GPU\(s\) visible.*--nproc_per_node=1"):
             setup("cuda")
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_auto_runs_two_fused_calls_on_cuda_exact_against_packing_and_without_compaction(cell, recwarn):
+    from nlprnn.models import RNNEncoder
+
+    torch.manual_seed(0)
+    lengths = torch.tensor([40, 3, 17, 40, 1, 25, 9, 33])
+    x = torch.randn(8, 40, 32, device="cuda") * (torch.arange(40)[None, :, None] < lengths[:, None, None]).cuda()
+    encoder = RNNEncoder(32, 64, num_layers=2, cell=cell, bidirectional=True).cuda().eval()
+    assert encoder._mode(x, lengths) == "two_call"
+    out, state = encoder(x, lengths)
+    encoder.execution = "packed"
+    packed_out, packed_state = encoder(x, lengths)
+    torch.testing.assert_close(out, packed_out, atol=1e-4, rtol=1e-4)
+    for a, b in zip(state if isinstance(state, tuple) else (state,), packed_state if isinstance(packed_state, tuple)
+                    else (packed_state,)):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    assert not [w for w in recwarn if "contiguous chunk of memory" in str(w.message)]

@@ -54,9 +54,81 @@ def test_packed_padded_and_one_at_a_time_agree(cell, layers, bidirectional):
     encoder.execution = "padded"
     padded_out, padded_state = encoder(x, lengths)
     torch.testing.assert_close(packed_out, padded_out, atol=1e-5, rtol=1e-5)
+    encoder.execution = "two_call"
+    two_out, two_state = encoder(x, lengths)
+    torch.testing.assert_close(two_out, padded_out, atol=1e-5, rtol=1e-5)
+    for a, b in zip(states(two_state), states(padded_state)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     for a, b in zip(states(packed_state), states(padded_state)):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     assert_matches_one_at_a_time(encoder, x, lengths, padded_out, padded_state)
+
+
+@pytest.mark.parametrize("cell, layers, bidirectional",
+                         list(itertools.product(["lstm", "gru"], [1, 2], [False, True])) + [("rnn", 2, True)])
+def test_two_fused_calls_per_layer_equal_packing_outputs_states_and_gradients(cell, layers, bidirectional):
+    x, lengths = batch([7, 2, 5, 2, 7, 1, 4])
+    x.requires_grad_(True)
+    torch.manual_seed(3)
+    hx = torch.randn(layers * (2 if bidirectional else 1), 7, 6)
+    hx = (hx, torch.randn_like(hx)) if cell == "lstm" else hx
+    encoder = RNNEncoder(5, 6, num_layers=layers, cell=cell, bidirectional=bidirectional).eval()
+    results = {}
+    for execution in ("packed", "two_call"):
+        encoder.execution = execution
+        encoder.zero_grad()
+        x.grad = None
+        out, state = encoder(x, lengths, hx)
+        (out.square().sum() + sum(s.sin().sum() for s in states(state))).backward()
+        results[execution] = (out, states(state), x.grad.clone(), [p.grad.clone() for p in encoder.parameters()])
+    (out_p, state_p, dx_p, dw_p), (out_t, state_t, dx_t, dw_t) = results["packed"], results["two_call"]
+    torch.testing.assert_close(out_t, out_p, atol=1e-5, rtol=1e-5)
+    for a, b in zip(state_t, state_p):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(dx_t, dx_p, atol=1e-5, rtol=1e-5)
+    for a, b in zip(dw_t, dw_p):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_two_call_keeps_a_length_zero_row_at_its_initial_state():
+    x, lengths = batch([4, 0, 3])
+    encoder = RNNEncoder(5, 3, num_layers=2, bidirectional=True, execution="two_call").eval()
+    hx = (torch.randn(4, 3, 3), torch.randn(4, 3, 3))
+    out, (h, c) = encoder(x, lengths, hx)
+    assert out[1].abs().max().item() == 0
+    torch.testing.assert_close(h[:, 1], hx[0][:, 1])
+    torch.testing.assert_close(c[:, 1], hx[1][:, 1])
+    encoder.execution = "padded"
+    padded_out, (padded_h, padded_c) = encoder(x, lengths, hx)
+    torch.testing.assert_close(out, padded_out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(h, padded_h, atol=1e-5, rtol=1e-5)
+
+
+def test_lstm_cells_scan_equals_the_step_by_step_recurrence_over_long_sequences():
+    from nlprnn.models.encoder import lstm_cells
+
+    torch.manual_seed(0)
+    lstm = nn.LSTM(4, 3, batch_first=True)
+    x, h0, c0 = torch.randn(2, 300, 4), torch.randn(2, 3), torch.randn(2, 3)
+    out, _ = lstm(x, (h0[None], c0[None]))
+    cells = lstm_cells(x, out, h0, c0, [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0])
+    for t in (0, 1, 150, 299):  # nn.LSTM's own state after t + 1 steps
+        _, (_, c) = lstm(x[:, :t + 1], (h0[None], c0[None]))
+        torch.testing.assert_close(cells[:, t], c[0], atol=1e-5, rtol=1e-5)
+
+
+def test_contiguous_weights_are_views_of_one_buffer_in_cudnn_order_and_carry_gradients():
+    from nlprnn.models.encoder import contiguous_weights
+
+    lstm = nn.LSTM(4, 3, num_layers=2, bidirectional=True)
+    params = [lstm.weight_ih_l1_reverse, lstm.weight_hh_l1_reverse, lstm.bias_ih_l1_reverse, lstm.bias_hh_l1_reverse]
+    views = contiguous_weights(params)
+    base = views[0].untyped_storage().data_ptr()
+    offsets = [v.data_ptr() - base for v in views]
+    assert len({v.untyped_storage().data_ptr() for v in views}) == 1
+    assert offsets == [0, *itertools.accumulate(p.numel() * 4 for p in params[:-1])]  # w_ih, w_hh, b_ih, b_hh
+    sum(v.sum() for v in views).backward()
+    assert all(torch.equal(p.grad, torch.ones_like(p)) for p in params)
 
 
 @pytest.mark.parametrize("cell, layers, bidirectional", list(itertools.product(["lstm", "gru"], [1, 3], [False, True])))
@@ -377,3 +449,16 @@ def test_an_adaptive_softmax_scores_the_whole_vocab_and_its_loss_agrees():
     targets = torch.randint(0, 50, (3, 6))
     by_hand = -log_probs.gather(-1, targets.unsqueeze(-1)).mean()
     assert torch.allclose(model.loss(scores, targets), by_hand, atol=1e-5)
+
+
+def test_distinct_rows_finds_each_spelling_once_and_where_every_row_went():
+    from nlprnn.models.heads import distinct_rows
+
+    torch.manual_seed(0)
+    rows = torch.randint(0, 4, (200, 3))
+    spellings, where = distinct_rows(rows)
+    assert torch.equal(spellings[where], rows)
+    assert len(spellings) == len(torch.unique(rows, dim=0)) and len({tuple(r) for r in spellings.tolist()}) == len(spellings)
+    empty, where = distinct_rows(torch.zeros(0, 3, dtype=torch.long))
+    assert empty.shape == (0, 3) and where.shape == (0,)
+

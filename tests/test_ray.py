@@ -64,10 +64,26 @@ def cluster() -> Iterator[str]:
             os.environ["RAY_AUTH_MODE"] = before
 
 
+def ray_status(address: str) -> str:
+    return subprocess.run([RAY, "status", "--address", address], capture_output=True, text=True, check=True).stdout
+
+
 def test_a_two_node_cluster_tokenizes_every_row_once_as_the_analyzer_does_here(cluster: str) -> None:
     texts = reviews(6000)  # in 120 small blocks, so the second actor up still finds work
     engine = RayTokenizer(get_tokenizer("kiwi"), address=cluster, progress=False, block_rows=50)
+    seen: list[str] = []
+
+    def watch() -> None:  # `ray status` while the run goes: the actor pool holds both nodes' CPUs
+        while not engine.runs and not any("2.0/2.0 CPU" in s for s in seen):
+            if engine.current is not None and engine.current.analyzed:
+                seen.append(ray_status(cluster))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     lists, report = engine.tokenize_many(texts)
+    watcher.join()
+    assert any("2.0/2.0 CPU" in s and "Active:" in s for s in seen), seen[-1:]
     run = engine.runs[-1]
     assert lists == get_tokenizer("kiwi").tokenize_many(texts)[0]
     assert report.computed == run.analyzed == 6000 and sum(run.per_node.values()) == 6000
@@ -138,6 +154,26 @@ def test_preprocess_engine_ray_on_the_cluster_names_rows_per_node(cluster: str, 
     assert "rows                1200" in out and "ray                 1200 texts analyzed" in out
     nodes = out.split("rows per node: ", 1)[1].split(";", 1)[0].split(", ")
     assert 1 <= len(nodes) <= 2 and sum(int(n.rsplit(" ", 1)[1]) for n in nodes) == 1200  # the first actor up may take all
+
+
+def test_classify_train_engine_ray_tokenizes_on_the_cluster_and_the_bundle_needs_no_ray(cluster: str, tmp_path: Path,
+                                                                                        capsys) -> None:
+    import nlprnn
+    from pipelines import classify
+
+    texts = reviews(800)
+    data = tmp_path / "reviews.tsv"
+    data.write_text("id\ttext\tlabel\n" + "".join(f"{i}\t{t}\t{'pos' if '좋' in t or '최고' in t else 'neg'}\n"
+                                                   for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert classify.main(["train", "--data", str(data), "--tokenizer", "kiwi", "--engine", "ray", "--address", cluster,
+                          "--dry-run", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    # the train, valid and test parts of the file; by 1 or 2 actors (the kill test may have taken a node)
+    assert re.search(r"ray: 800 texts analyzed by [12] actors", printed), printed
+    predictor = nlprnn.load(out / "bundle")
+    assert predictor.loaded.fields["text"].tokenizer.spec() == get_tokenizer("kiwi").spec()  # kiwi itself, not Ray
+    assert len(predictor(texts[:3])) == 3
 
 
 def test_streaming_preprocess_tokenizes_each_chunk_on_the_cluster(cluster: str, tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ class BucketSampler(Sampler[list[int]]):
         else:
             pools.append(self._cut(order))
         if self.bucket:  # longest first within a batch, as pack_padded_sequence(enforce_sorted=True) wants
-            pools = [[b[np.argsort(-self.lengths[b], kind="stable")] for b in p] for p in pools]
+            pools = [_longest_first(p, self.lengths) for p in pools]
         if self.world_size > 1:
             return self._rank_batches(pools, rng)
         batches = [b for p in pools for b in p]
@@ -174,6 +174,16 @@ class BucketSampler(Sampler[list[int]]):
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.seed, self.epoch = state["seed"], state["epoch"]
         self.position = int(state.get("position", state.get("start", 0)))  # "start": checkpoints before 0.2
+
+
+def _longest_first(batches: list[np.ndarray], lengths: np.ndarray) -> list[np.ndarray]:
+    """Each batch's rows by descending length, ties in their order: one stable sort for all of them."""
+    if not batches:
+        return batches
+    rows = np.concatenate(batches)
+    owner = np.repeat(np.arange(len(batches)), [len(b) for b in batches])
+    ordered = rows[np.lexsort((-lengths[rows], owner))]
+    return np.split(ordered, np.cumsum([len(b) for b in batches])[:-1])
 
 
 class Batch:
@@ -310,15 +320,31 @@ class _Gather(torch.utils.data.Dataset):
         return 0
 
     def __getitem__(self, rows: list[int] | np.ndarray) -> dict[str, Any]:
-        index = np.asarray(rows, dtype=np.int64)
-        out: dict[str, Any] = {}
+        return self.many([np.asarray(rows, dtype=np.int64)])[0]
+
+    def many(self, batches: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+        """The tensors of a run of batches, each field's padded for the whole run in one pass."""
+        indices = [np.asarray(rows, dtype=np.int64) for rows in batches]
+        out: list[dict[str, Any]] = [{ROWS: torch.from_numpy(index)} for index in indices]
         for name, (field, column) in self.columns.items():
             if isinstance(column, IdColumn):
-                out[name] = field.to_tensors(field.batch_arrays(column, index))
+                for item, arrays in zip(out, field.batches_arrays(column, indices)):
+                    item[name] = field.to_tensors(arrays)
             else:
-                out[name] = processed_tensors(field.process(column.take(pa.array(index)).to_pylist()))
-        out[ROWS] = torch.from_numpy(index)
+                for item, index in zip(out, indices):
+                    item[name] = processed_tensors(field.process(column.take(pa.array(index)).to_pylist()))
         return out
+
+    def epoch(self, sampler: BucketSampler, run: int = 32) -> TypingIterator[dict[str, Any]]:
+        """The sampler's batches from its position on, gathered ``run`` batches at a time, the position
+        moved as each is taken (as ``sampler.arrays()`` does), the epoch moved on at the end."""
+        batches = sampler.batches()
+        for start in range(sampler.position, len(batches), run):
+            for k, item in enumerate(self.many(batches[start:start + run]), start=start):
+                sampler.position = k + 1
+                yield item
+        sampler.epoch += 1
+        sampler.position = 0
 
 
 def processed_tensors(value: Any) -> dict[str, Any]:

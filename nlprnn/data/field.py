@@ -35,7 +35,7 @@ import torch
 
 from nlprnn.data.columns import Encoded, IdColumn, blank, encode, list_offsets, merge_counts, numbers
 from nlprnn.data.issues import EMPTY_TEXT, EMPTY_TOKEN, NO_TOKENS, Locate, RowIssue, nowhere
-from nlprnn.data.padding import flatten, pad_rows
+from nlprnn.data.padding import flatten, pad_batches, pad_rows
 from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError, DataError, VocabError, no_effect
 from nlprnn.tokenizers import Tokenizer, TokenizeReport, get_tokenizer
@@ -338,16 +338,26 @@ class Field:
 
     def batch_arrays(self, column: IdColumn, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Numpy arrays of one batch: ``data`` (batch, time) or (batch,), and ``lengths`` if sequential."""
+        return self._padded(column, [rows])[0]
+
+    def batches_arrays(self, column: IdColumn, batches: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """``batch_arrays`` of a run of batches, padded in one pass (what the iterators call: a batch's
+        own padding call cost more than its share of one call for the run)."""
+        if type(self).batch_arrays is not Field.batch_arrays:  # a kind with its own layout (nested, raw)
+            return [self.batch_arrays(column, rows) for rows in batches]
+        return self._padded(column, batches)
+
+    def _padded(self, column: IdColumn, batches: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
         if not self.sequential:
-            return {"data": column.values[rows]}
+            return [{"data": column.values[rows]} for rows in batches]
         assert column.offsets is not None
         pad = self._index_of(self.pad_token, default=0) or 0
-        data, lengths = pad_rows(
-            column.values, column.offsets, rows, pad,
+        padded = pad_batches(
+            column.values, column.offsets, batches, pad,
             init=self._index_of(self.init_token), eos=self._index_of(self.eos_token),
             fix_length=self.fix_length, truncate_first=self.truncate_first, pad_first=self.pad_first,
         )
-        return {"data": data, "lengths": lengths}
+        return [{"data": data, "lengths": lengths} for data, lengths in padded]
 
     def _index_of(self, token: str | None, default: int | None = None) -> int | None:
         if token is None or not self.use_vocab:
@@ -357,7 +367,9 @@ class Field:
 
     def to_tensors(self, arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         """Tensors of a batch in this field's dtype and layout (time-major unless batch_first)."""
-        data = torch.from_numpy(arrays["data"]).to(self.dtype)
+        data = torch.from_numpy(arrays["data"])
+        if data.dtype != self.dtype:
+            data = data.to(self.dtype)
         if self.sequential and not self.batch_first:
             data = data.transpose(0, 1).contiguous()
         out = {"data": data}

@@ -94,7 +94,7 @@ class Iterator:
                                  else self.dataset.table.column(name).combine_chunks())
                           for name, field in self.dataset.fields.items()})
         if self.num_workers == 0:
-            return map(gather.__getitem__, self.sampler.arrays())
+            return gather.epoch(self.sampler)
         # spawn, not fork: a forked child of a process that started a JVM hangs (see tokenizers.pool)
         return DataLoader(gather, sampler=self.sampler, batch_size=None, collate_fn=_identity,
                           num_workers=self.num_workers, pin_memory=self.device.type == "cuda",

@@ -6,6 +6,7 @@ per-example torchtext API and the columnar fast path cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,43 +21,49 @@ def pad_rows(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray, pad: Any
     (``truncate_first`` cuts the start); ``pad_first`` pads on the left. Returns the array and each row's
     length (init/eos included, after truncation).
     """
-    rows = np.asarray(rows, dtype=np.int64)
+    return pad_batches(values, offsets, [rows], pad, init=init, eos=eos, fix_length=fix_length,
+                       truncate_first=truncate_first, pad_first=pad_first)[0]
+
+
+def pad_batches(values: np.ndarray, offsets: np.ndarray, batches: Sequence[np.ndarray], pad: Any,
+                init: Any = None, eos: Any = None, fix_length: int | None = None, truncate_first: bool = False,
+                pad_first: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``pad_rows`` of several batches in one pass: every batch's padded array (its own width) and row
+    lengths. The tokens of all the batches are scattered into one buffer with a few numpy operations,
+    so an iterator pays the per-call cost once for a run of batches instead of once a batch."""
+    sizes = np.fromiter((len(b) for b in batches), dtype=np.int64, count=len(batches))
+    rows = np.concatenate([np.asarray(b, dtype=np.int64) for b in batches]) if len(batches) else sizes
     starts = offsets[rows]
     lengths = offsets[rows + 1] - starts
     n_init, n_eos = int(init is not None), int(eos is not None)
+    first_row = np.cumsum(sizes) - sizes  # each batch's first row in ``rows``
     if fix_length is not None:
         over = np.maximum(lengths - (fix_length - n_init - n_eos), 0)
         if truncate_first:
             starts = starts + over
-        lengths = lengths - over
-        width = fix_length
+        lengths = np.maximum(lengths - over, 0)
+        widths = np.full(len(batches), fix_length, dtype=np.int64)
     else:
-        width = int(lengths.max(initial=0)) + n_init + n_eos
+        widths = np.zeros(len(batches), dtype=np.int64)
+        filled = sizes > 0
+        if filled.any():
+            widths[filled] = np.maximum.reduceat(lengths, first_row[filled])
+        widths += n_init + n_eos
     total = lengths + n_init + n_eos
-    cells = np.arange(width)[None, :]
-    lead: np.ndarray | int = 0  # left padding of each row (pad_first)
-    if pad_first or n_init:  # a row's tokens start after its left padding and its init
-        first = np.full(len(rows), n_init, dtype=np.int64)
-        if pad_first:
-            lead = width - total
-            first += lead
-        relative = cells - first[:, None]
-        padding = (relative < 0) | (relative >= lengths[:, None])
-    else:
-        relative, padding = cells, cells >= lengths[:, None]
-    # a clipped take, then the padding overwritten: 1.8x faster than gathering through a boolean mask
-    if len(values):
-        out = values.take(starts[:, None] + relative, mode="clip")
-        out[padding] = pad
-    else:
-        out = np.full((len(rows), width), pad, dtype=values.dtype)
-    if init is not None or eos is not None:
-        batch = np.arange(len(rows))
-        if init is not None:
-            out[batch, lead] = init
-        if eos is not None:
-            out[batch, lead + n_init + lengths] = eos
-    return out, total
+    row_width = np.repeat(widths, sizes)
+    cells = sizes * widths
+    first_cell = np.cumsum(cells) - cells  # each batch's first cell in the buffer
+    row_base = np.repeat(first_cell - first_row * widths, sizes) + np.arange(len(rows)) * row_width
+    lead = row_base + (row_width - total if pad_first else 0)  # where a row's init (or first token) goes
+    out = np.full(int(cells.sum()), pad, dtype=values.dtype)
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[np.repeat(lead + n_init, lengths) + within] = values[np.repeat(starts, lengths) + within]
+    if init is not None:
+        out[lead] = init
+    if eos is not None:
+        out[lead + n_init + lengths] = eos
+    return [(out[c:c + n * w].reshape(n, w), total[r:r + n])
+            for c, r, n, w in zip(first_cell.tolist(), first_row.tolist(), sizes.tolist(), widths.tolist())]
 
 
 def flatten(rows: list[list[Any]]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torch import nn
 
-from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError
+
+if TYPE_CHECKING:  # the models need no data pipeline (datasets, pyarrow) to run
+    from nlprnn.data.vocab import Vocab
 
 
 def embedding_from_vocab(vocab: Vocab, dim: int | None = None, pad_token: str | None = "<pad>",

@@ -16,13 +16,21 @@ Execution without layer norm (``execution``):
   carry into the next, shorter prefix of rows), the backward direction on sequences reversed within
   their own lengths. Bucketed batches have one to a few distinct lengths, so this is about as fast as
   running ``nn.LSTM`` on the padded batch, and unlike that it is exact.
-- ``"auto"`` (default): packed on CUDA; on CPU padded when the batch has at most 12 distinct lengths
-  (bucketed batches), else packed (measured; see the README).
+- ``"two_call"``: exact too, with two fused calls per layer whatever the lengths: the forward direction
+  on the right-padded batch as it is (a sequence's outputs never depend on the padding after it; its
+  final h is its output at ``length - 1``), the backward direction on the sequences reversed within their
+  own lengths. An LSTM's final cell state, which the fused call does not return per step, comes from the
+  cell's own gates over those exact outputs (c_t = f_t c_{t-1} + i_t g_t, a linear recurrence solved by a
+  log-depth scan over time). Each call's weights are one contiguous buffer (cuDNN needs no compaction).
+- ``"auto"`` (default): two_call on CUDA (one or two cuDNN calls per layer where packing runs one step
+  per time, and the per-length segments of ``padded`` many small calls); on CPU padded when the batch
+  has at most 12 distinct lengths (bucketed batches), else packed (measured; see the README).
 With ``layer_norm=True`` the cells are ``LayerNormRNNLayer`` (masking makes them exact).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -34,6 +42,7 @@ from nlprnn.models.layer_norm_rnn import LayerNormRNNLayer
 
 State = Tensor | tuple[Tensor, Tensor]
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+EXECUTIONS = ("auto", "packed", "padded", "two_call")
 
 
 def reverse_within_lengths(x: Tensor, lengths: Tensor) -> Tensor:
@@ -45,6 +54,30 @@ def reverse_within_lengths(x: Tensor, lengths: Tensor) -> Tensor:
     return x.gather(1, index.unsqueeze(-1).expand_as(x))
 
 
+def contiguous_weights(params: list[Tensor]) -> list[Tensor]:
+    """One layer-direction's weights as views of one buffer in cuDNN's order (w_ih, w_hh, b_ih, b_hh), so
+    that a single-layer cuDNN call takes them as they are (a layer of nn.LSTM's own flat buffer other than
+    the first would be compacted, with a warning, at every call). The copy is differentiable: gradients
+    reach the parameters."""
+    flat = torch.cat([p.reshape(-1) for p in params])
+    return [view.view_as(p) for view, p in zip(flat.split([p.numel() for p in params]), params)]
+
+
+def lstm_cells(x: Tensor, out: Tensor, h0: Tensor, c0: Tensor, params: list[Tensor]) -> Tensor:
+    """An LSTM layer's cell state at every step (B, T, H), from its inputs and its exact outputs: the gates
+    of all steps in one product, then c_t = f_t c_{t-1} + i_t g_t by a log-depth (Hillis-Steele) scan."""
+    w_ih, w_hh, b_ih, b_hh = params
+    h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)
+    i, f, g, _ = (nn.functional.linear(x, w_ih, b_ih) + nn.functional.linear(h_prev, w_hh, b_hh)).chunk(4, dim=-1)
+    decay, add = torch.sigmoid(f), torch.sigmoid(i) * torch.tanh(g)  # step t maps c to decay_t * c + add_t
+    shift, steps = 1, x.shape[1]
+    while shift < steps:  # after this pass, each step holds the map of the 2*shift steps ending there
+        add = torch.cat([add[:, :shift], decay[:, shift:] * add[:, :-shift] + add[:, shift:]], dim=1)
+        decay = torch.cat([decay[:, :shift], decay[:, shift:] * decay[:, :-shift]], dim=1)
+        shift *= 2
+    return decay * c0[:, None] + add
+
+
 class RNNEncoder(nn.Module):
     """A stack of recurrent layers with vertical-only dropout; see the module docstring.
 
@@ -53,7 +86,7 @@ class RNNEncoder(nn.Module):
         cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
         input_dropout, layer_dropout, output_dropout: dropout rates on the vertical connections.
         layer_norm: layer-normalized LSTM/GRU cells (Ba et al. 2016).
-        execution: ``"auto"``, ``"packed"`` or ``"padded"`` (without layer norm).
+        execution: ``"auto"``, ``"packed"``, ``"padded"`` or ``"two_call"`` (without layer norm).
         compile: compile the layer-norm step with ``torch.compile`` (eager where it fails); None (default)
             compiles on CUDA only: on CPU it measured no faster than eager, after seconds of compiling.
     """
@@ -65,8 +98,8 @@ class RNNEncoder(nn.Module):
         super().__init__()
         if cell not in CELLS:
             raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
-        if execution not in ("auto", "packed", "padded"):
-            raise ConfigError(f"execution must be 'auto', 'packed' or 'padded', not {execution!r}")
+        if execution not in EXECUTIONS:
+            raise ConfigError(f"execution must be one of {', '.join(map(repr, EXECUTIONS))}, not {execution!r}")
         if layer_norm and cell == "rnn":
             raise ConfigError("layer_norm is implemented for 'lstm' and 'gru' cells")
         self.input_size = input_size
@@ -112,10 +145,12 @@ class RNNEncoder(nn.Module):
             out, state = self._run_layer_norm(x, lengths, hx)
         elif bool((lengths == steps).all()):
             out, state = self.rnn(x, hx)  # no padding: nn.LSTM's fused path is exact
-        elif self._mode(x, lengths) == "packed":
+        elif (mode := self._mode(x, lengths)) == "packed":
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             packed_out, state = self.rnn(packed, hx)
             out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=steps)
+        elif mode == "two_call":
+            out, state = self._run_two_call(x, lengths, hx)
         else:
             out, state = self._run_padded(x, lengths, hx)
         out = self.output_dropout(out)
@@ -131,7 +166,7 @@ class RNNEncoder(nn.Module):
         if self.execution != "auto":
             return self.execution
         if x.is_cuda:
-            return "packed"
+            return "two_call"
         return "padded" if len(torch.unique(lengths)) <= self.PADDED_MAX_DISTINCT_LENGTHS else "packed"
 
     # -- padded, exact: one fused call per distinct length ------------------------------------------
@@ -140,33 +175,51 @@ class RNNEncoder(nn.Module):
         unorder = torch.argsort(order)
         x, lens = x[order], lengths[order]
         h0, c0 = self._split_state(hx, x, order)
+
+        def one(layer: int, direction: int, seq: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+            k = layer * self.num_directions + direction
+            return self._run_segments(layer, direction, seq, lens, h0[k], c0[k] if c0 is not None else None)
+
+        out, state = self._layers(x, lens, one)
+        if isinstance(state, tuple):
+            return out[unorder], (state[0][:, unorder], state[1][:, unorder])
+        return out[unorder], state[:, unorder]
+
+    def _layers(self, x: Tensor, lengths: Tensor,
+                one: Callable[[int, int, Tensor], tuple[Tensor, Tensor, Tensor | None]]) -> tuple[Tensor, State]:
+        """Every layer and direction in turn, as each execution runs them: ``one(layer, direction, seq)`` runs
+        one layer-direction over ``seq`` (for the backward direction, the input reversed within the lengths)
+        and gives (outputs, final h, final c or None); the directions' outputs are joined, dropped out between
+        layers, and the final states stacked as ``nn.LSTM`` stacks them."""
         finals_h: list[Tensor] = []
         finals_c: list[Tensor] = []
         layer_input = x
         for layer in range(self.num_layers):
             outs = []
             for direction in range(self.num_directions):
-                k = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else reverse_within_lengths(layer_input, lens)
-                out, h, c = self._run_segments(layer, direction, seq, lens, h0[k], c0[k] if c0 is not None else None)
-                outs.append(out if direction == 0 else reverse_within_lengths(out, lens))
+                seq = layer_input if direction == 0 else reverse_within_lengths(layer_input, lengths)
+                out, h, c = one(layer, direction, seq)
+                outs.append(out if direction == 0 else reverse_within_lengths(out, lengths))
                 finals_h.append(h)
                 if c is not None:
                     finals_c.append(c)
             layer_input = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
             if layer < self.num_layers - 1:
                 layer_input = self.layer_dropout(layer_input)
-        out = layer_input[unorder]
-        h_n = torch.stack(finals_h)[:, unorder]
+        h_n = torch.stack(finals_h)
         if self.cell == "lstm":
-            return out, (h_n, torch.stack(finals_c)[:, unorder])
-        return out, h_n
+            return layer_input, (h_n, torch.stack(finals_c))
+        return layer_input, h_n
+
+    def _params(self, layer: int, direction: int) -> list[Tensor]:
+        """One layer-direction's weights, (weight_ih, weight_hh, bias_ih, bias_hh)."""
+        suffix = "_reverse" if direction else ""
+        return [getattr(self.rnn, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
     def _run_segments(self, layer: int, direction: int, x: Tensor, lens: Tensor, h: Tensor,
                       c: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer-direction over rows sorted by length (descending), one call per distinct length."""
-        suffix = "_reverse" if direction else ""
-        params = [getattr(self.rnn, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        params = self._params(layer, direction)
         batch, steps, _ = x.shape
         out = x.new_zeros(batch, steps, self.hidden_size)
         final_h, final_c = h.clone(), (c.clone() if c is not None else None)
@@ -187,6 +240,29 @@ class RNNEncoder(nn.Module):
             start = end
         return out, final_h, final_c
 
+    # -- two fused calls per layer, exact: forward as it is, backward within the lengths ------------
+    def _run_two_call(self, x: Tensor, lengths: Tensor, hx: State | None) -> tuple[Tensor, State]:
+        batch, steps = x.shape[0], x.shape[1]
+        lengths = lengths.to(x.device)
+        valid = (torch.arange(steps, device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)
+        rows, last = torch.arange(batch, device=x.device), (lengths - 1).clamp(min=0)
+        started = (lengths > 0)[:, None]  # a row of length 0 keeps its initial state
+        h0, c0 = self._split_state(hx, x, None)
+
+        def one(layer: int, direction: int, seq: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+            k = layer * self.num_directions + direction
+            params = self._params(layer, direction)
+            params = contiguous_weights(params) if x.is_cuda else params  # CPU kernels take them as they are
+            state: Any = (h0[k][None], c0[k][None]) if c0 is not None else h0[k][None]
+            out = self._call(seq.contiguous(), state, params)[0] * valid
+            h = torch.where(started, out[rows, last], h0[k])
+            if c0 is None:
+                return out, h, None
+            cells = lstm_cells(seq, out, h0[k], c0[k], params)
+            return out, h, torch.where(started, cells[rows, last], c0[k])
+
+        return self._layers(x, lengths, one)
+
     def _call(self, x: Tensor, state: Any, params: list[Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
         """One fused single-layer, single-direction call of the same kernel nn.LSTM/GRU/RNN uses."""
         vf: Any = torch._VF  # type: ignore[attr-defined]
@@ -201,27 +277,13 @@ class RNNEncoder(nn.Module):
     def _run_layer_norm(self, x: Tensor, lengths: Tensor, hx: State | None) -> tuple[Tensor, State]:
         mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
         h0, c0 = self._split_state(hx, x, None)
-        finals_h, finals_c = [], []
-        layer_input = x
-        for layer in range(self.num_layers):
-            outs = []
-            for direction in range(self.num_directions):
-                k = layer * self.num_directions + direction
-                module = self.layers[k]
-                seq = layer_input if direction == 0 else reverse_within_lengths(layer_input, lengths)
-                state = (h0[k], c0[k]) if c0 is not None else (h0[k],)
-                out, final = module(seq, mask, state)
-                outs.append(out if direction == 0 else reverse_within_lengths(out, lengths))
-                finals_h.append(final[0])
-                if self.cell == "lstm":
-                    finals_c.append(final[1])
-            layer_input = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
-            if layer < self.num_layers - 1:
-                layer_input = self.layer_dropout(layer_input)
-        h_n = torch.stack(finals_h)
-        if self.cell == "lstm":
-            return layer_input, (h_n, torch.stack(finals_c))
-        return layer_input, h_n
+
+        def one(layer: int, direction: int, seq: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+            k = layer * self.num_directions + direction
+            out, final = self.layers[k](seq, mask, (h0[k], c0[k]) if c0 is not None else (h0[k],))
+            return out, final[0], (final[1] if self.cell == "lstm" else None)
+
+        return self._layers(x, lengths, one)
 
     def _split_state(self, hx: State | None, x: Tensor, order: Tensor | None) -> tuple[Tensor, Tensor | None]:
         """Initial (h_0, c_0) as (layers*dirs, B, H), zeros when not given, rows in ``order``."""

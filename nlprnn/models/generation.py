@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
-from nlprnn.data.vocab import Vocab
 from nlprnn.errors import ConfigError
 from nlprnn.models.heads import LanguageModel
+
+if TYPE_CHECKING:  # the models need no data pipeline (datasets, pyarrow) to run
+    from nlprnn.data.vocab import Vocab
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -65,6 +66,18 @@ class SequenceClassifier(nn.Module):
         return self.output(features)
 
 
+def distinct_rows(rows: Tensor) -> tuple[Tensor, Tensor]:
+    """The distinct rows of a 2-D integer tensor and each row's index among them, as ``torch.unique(dim=0,
+    return_inverse=True)`` gives (in another order on CPU): there numpy sorts the rows as raw bytes, 8x
+    faster than torch's row-by-row comparison (which took 4.6% of a KMOU tagger step)."""
+    if rows.is_cuda or rows.numel() == 0:
+        return torch.unique(rows, dim=0, return_inverse=True)
+    array = np.ascontiguousarray(rows.detach().cpu().numpy())
+    keys = array.view(np.dtype((np.void, array.dtype.itemsize * array.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return rows[torch.from_numpy(first).to(rows.device)], torch.from_numpy(inverse.reshape(-1)).to(rows.device)
+
+
 class SequenceTagger(nn.Module):
     """Embedding (+ optional character features, + an optional per-token feature such as the POS tag,
     + an optional word-start flag: the morpheme begins a space-separated word) -> RNNEncoder (-> optional self-attention, ``attention_heads``) -> per-token logits, with a CRF when
@@ -99,7 +112,9 @@ class SequenceTagger(nn.Module):
         self.char_embedding: nn.Embedding | None = None
         if char_vocab_size is not None:  # a BiLSTM over each word's characters (Lample et al. 2016)
             self.char_embedding = nn.Embedding(char_vocab_size, char_dim, padding_idx=padding_idx)
-            self.char_encoder = RNNEncoder(char_dim, char_hidden, bidirectional=True)
+            # packed: a batch's distinct spellings are many and short, with a dozen or more distinct lengths,
+            # where packing's per-step loop beat one call per length (KMOU tagger step: 7.46 -> 7.04 s)
+            self.char_encoder = RNNEncoder(char_dim, char_hidden, bidirectional=True, execution="packed")
             input_size += 2 * char_hidden
         self.encoder = RNNEncoder(input_size, hidden_size, **encoder)
         self.attention: nn.MultiheadAttention | None = None
@@ -149,7 +164,7 @@ class SequenceTagger(nn.Module):
         once (a batch repeats its particles and endings many times) and the result scattered back."""
         assert self.char_embedding is not None
         b, t, c = chars.shape
-        spellings, where = torch.unique(chars.reshape(b * t, c), dim=0, return_inverse=True)
+        spellings, where = distinct_rows(chars.reshape(b * t, c))
         lengths = torch.zeros(len(spellings), dtype=char_lengths.dtype, device=char_lengths.device)
         lengths = lengths.scatter(0, where, char_lengths.reshape(b * t)).clamp(min=1)
         _, state = self.char_encoder(self.char_embedding(spellings), lengths)

@@ -24,6 +24,7 @@ from nlprnn.models.pretrained import LanguageModelEncoder, PretrainedClassifier
 from nlprnn.tasks import pretraining
 from nlprnn.tasks.base import Splits, Task
 from nlprnn.tokenizers import available_tokenizers
+from nlprnn.tokenizers.ray_engine import ray_summary, summary_line, with_engine
 from nlprnn.training.metrics import classification_metrics
 from nlprnn.training.trainer import TrainConfig
 
@@ -48,6 +49,10 @@ class DataConfig:
     split_seed: int = 0
     batch_size: PositiveInt = 32
     on_error: OnError = "raise"
+    # local: the tokenizer's own processes here; ray: a pool of Ray actors (pip install 'nlprnn[ray]'), on a
+    # cluster at ``address`` ("auto" or HOST:PORT) or, without one, on Ray started on this machine
+    engine: Literal["local", "ray"] = "local"
+    address: str | None = None
 
 
 @dataclass
@@ -92,7 +97,10 @@ class ClassifyTask(Task):
     summary = "train / evaluate / predict a text classifier (TSV, CSV, JSONL)"
     metrics = ("accuracy", "macro_f1")
     curves = ("accuracy", "macro_f1")
-    flags = {"--tokenizer": ("data.tokenizer", ", ".join(available_tokenizers()))}
+    flags = {"--tokenizer": ("data.tokenizer", ", ".join(available_tokenizers())),
+             "--engine": ("data.engine", "local (default) | ray: tokenize the files on a Ray cluster's actors"),
+             "--address": ("data.address", "with --engine ray: a running cluster, auto or HEAD:6379 (default: "
+                                           "Ray started on this machine)")}
     own_file = {"data.valid": None, "data.test": None, "data.test_ratio": 0.1}
     dry_run = {"model.hidden_size": 16, "model.embedding_dim": 16, "model.num_layers": 1}
     config: ClassifyConfig
@@ -111,7 +119,8 @@ class ClassifyTask(Task):
     def fields(self) -> dict[str, Field]:
         data = self.config.data
         pretraining.check_paths(self.config.model.pretrained)
-        text = Field(tokenize=data.tokenizer, lower=data.lower, include_lengths=True, batch_first=True,
+        tokenizer = with_engine(data.tokenizer, data.engine, data.address, progress=False)
+        text = Field(tokenize=tokenizer, lower=data.lower, include_lengths=True, batch_first=True,
                      max_length=data.max_tokens)
         return {"text": text, "label": LabelField()}
 
@@ -237,7 +246,9 @@ class ClassifyTask(Task):
         assert label is not None
         sizes = {"train_rows": len(splits.train), "valid_rows": len(splits.valid),
                  "vocab": len(fields["text"].vocab or []), "labels": label.itos}
-        return {**sizes, **({"test_rows": len(splits.test)} if splits.test is not None else {})}
+        ray = ray_summary(fields["text"].tokenizer)
+        return {**sizes, **({"test_rows": len(splits.test)} if splits.test is not None else {}),
+                **({"ray": ray} if ray is not None else {})}
 
     def report(self, name: str, metrics: dict[str, Any]) -> Iterable[str]:
         yield f"{name:<6} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}"
@@ -256,3 +267,5 @@ class ClassifyTask(Task):
         yield (f"rows: train {result['train_rows']}, valid {result['valid_rows']}"
                 + (f", test {result['test_rows']}" if "test_rows" in result else "")
                 + f"; vocab {result['vocab']}; best epoch {result['best_epoch']}")
+        if result.get("ray"):
+            yield f"ray: {summary_line(result['ray'])}"

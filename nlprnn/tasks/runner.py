@@ -23,6 +23,7 @@ from nlprnn.data.batching import default_device
 from nlprnn.data.field import Field
 from nlprnn.errors import BundleError, ConfigError, RunExistsError
 from nlprnn.tasks.base import Splits, Task
+from nlprnn.tokenizers.ray_engine import release
 from nlprnn.training.bundle import load_bundle, save_bundle
 from nlprnn.training.checkpoint import load_checkpoint
 from nlprnn.training.distributed import cleanup, main_first, setup
@@ -70,6 +71,7 @@ def train(config: Any, progress: bool = True, resume: bool = False, overwrite: b
     fields = task.fields()
     with main_first(context):  # rank 0 tokenizes into the cache, the other ranks then read from it
         splits = task.splits(fields, progress and context.is_main)
+    release(f.tokenizer for f in fields.values())  # a Ray cluster tokenized the files; training needs none
     task.build_vocabs(fields, splits.train)
     torch.manual_seed(config.train.seed)
     model = task.build_model(fields)

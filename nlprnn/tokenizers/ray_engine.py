@@ -91,6 +91,8 @@ def _analyzer_for(spec: dict[str, Any]) -> type[Analyzer]:
         def __init__(self) -> None:
             super().__init__(spec)
 
+    # the name `ray status`, the dashboard and Ray's logs show: MapWorker(MapBatches(KiwiAnalyzer))
+    SpecAnalyzer.__name__ = SpecAnalyzer.__qualname__ = f"{spec['name'].capitalize()}Analyzer"
     return SpecAnalyzer
 
 
@@ -176,8 +178,9 @@ class RayTokenizer(Tokenizer):
             _analyzer_for(self.inner.spec()), batch_size=self.block_rows,
             batch_format="numpy", num_cpus=1,
             # Ray Data restarts a dead actor and retries its blocks (max_restarts=-1, max_task_retries=-1);
-            # the pool may shrink to one actor while a lost node's CPUs are gone
-            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=size))
+            # every actor starts at once (each analyzer's start overlaps the others'), and the pool may
+            # shrink to one actor while a lost node's CPUs are gone
+            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=size, initial_size=size))
         bar = tqdm(total=len(todo), unit="row", desc=f"{self.inner.name} on ray", disable=not progress)
         try:
             for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
@@ -214,4 +217,46 @@ class RayTokenizer(Tokenizer):
             close()
 
 
-__all__ = ["Analyzer", "RayRun", "RayTokenizer", "import_ray"]
+def with_engine(tokenizer: str | Tokenizer, engine: str, address: str | None = None,
+                progress: bool = True) -> str | Tokenizer:
+    """``tokenizer`` as the configured engine runs it: as it is (``"local"``), or by Ray actors
+    (``"ray"``; ``address`` as ``RayTokenizer`` takes it). Ray not installed: one line saying how."""
+    if engine == "local":
+        return tokenizer
+    import_ray()  # before any work
+    inner = get_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
+    return RayTokenizer(inner, address=address, progress=progress)
+
+
+def ray_summary(tokenizer: Any) -> dict[str, Any] | None:
+    """Rows per node and the analyzer's hazards over the Ray runs of a tokenizer (None: not a Ray one)."""
+    runs = getattr(tokenizer, "runs", None)
+    if not isinstance(tokenizer, RayTokenizer) or runs is None:
+        return None
+    per_node: Counter[str] = Counter()
+    for one in runs:
+        per_node.update(one.per_node)
+    return {"analyzed": sum(r.analyzed for r in runs), "from_cache": sum(r.from_cache for r in runs),
+            "actors": max((r.actors for r in runs), default=0), "per_node": dict(per_node),
+            "seconds": round(sum(r.seconds for r in runs), 2), "timed_out": sum(r.timed_out for r in runs),
+            "shortened": sum(r.shortened for r in runs), "failed": sum(r.failed for r in runs)}
+
+
+def summary_line(ray: dict[str, Any]) -> str:
+    """``ray_summary`` as the commands print it."""
+    nodes = ", ".join(f"{node} {count}" for node, count in sorted(ray["per_node"].items()))
+    return (f"{ray['analyzed']} texts analyzed by {ray['actors']} actors in {ray['seconds']} s "
+            f"({ray['from_cache']} already in the token cache); rows per node: {nodes or 'none'}; "
+            f"{ray['timed_out']} hit the time bound, {ray['shortened']} shortened, {ray['failed']} analyzer errors")
+
+
+def release(tokenizers: Any) -> None:
+    """Close the Ray tokenizers among ``tokenizers`` (Ray stopped where they started it): training
+    needs no cluster once its files are tokenized."""
+    for tokenizer in tokenizers:
+        if isinstance(tokenizer, RayTokenizer):
+            tokenizer.close()
+
+
+__all__ = ["Analyzer", "RayRun", "RayTokenizer", "import_ray", "ray_summary", "release", "summary_line",
+           "with_engine"]
