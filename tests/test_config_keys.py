@@ -27,6 +27,7 @@ WRONG_TEXT = {
     "path": "/nonexistent/file.tsv", "out": "/dev/null/run", "device": "gpu", "text_column": "no_such_column",
     "label_column": "no_such_column", "column": "no_such_column", "monitor": "no_such_metric",
     "pretrained": "/nonexistent/bundle", "map_types": "PER", "adaptive_cutoffs": "2000,x",
+    "address": "127.0.0.1:6379",  # a cluster named while the engine is local
 }
 
 

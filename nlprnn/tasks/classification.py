@@ -119,7 +119,7 @@ class ClassifyTask(Task):
     def fields(self) -> dict[str, Field]:
         data = self.config.data
         pretraining.check_paths(self.config.model.pretrained)
-        tokenizer = with_engine(data.tokenizer, data.engine, data.address, progress=False)
+        tokenizer = with_engine(data.tokenizer, data.engine, data.address, progress=False, key="data.address")
         text = Field(tokenize=tokenizer, lower=data.lower, include_lengths=True, batch_first=True,
                      max_length=data.max_tokens)
         return {"text": text, "label": LabelField()}

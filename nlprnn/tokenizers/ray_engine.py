@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nlprnn.errors import NlprnnError, TokenizerUnavailableError
+from nlprnn.errors import ConfigError, NlprnnError, TokenizerUnavailableError
 from nlprnn.tokenizers.base import Tokenizer, TokenizeReport, get_tokenizer
 from nlprnn.tokenizers.cache import text_key
 from nlprnn.tokenizers.korean import (
@@ -218,10 +218,14 @@ class RayTokenizer(Tokenizer):
 
 
 def with_engine(tokenizer: str | Tokenizer, engine: str, address: str | None = None,
-                progress: bool = True) -> str | Tokenizer:
+                progress: bool = True, key: str = "address") -> str | Tokenizer:
     """``tokenizer`` as the configured engine runs it: as it is (``"local"``), or by Ray actors
-    (``"ray"``; ``address`` as ``RayTokenizer`` takes it). Ray not installed: one line saying how."""
+    (``"ray"``; ``address`` as ``RayTokenizer`` takes it). Ray not installed: one line saying how. An
+    address with the local engine is refused (``key`` names it): a cluster was meant, and would be unused."""
     if engine == "local":
+        if address is not None:
+            raise ConfigError(f"config key '{key}' ({address!r}) names a Ray cluster, but the engine is local; "
+                              "add --engine ray to tokenize there, or leave the address out", key=key, value=address)
         return tokenizer
     import_ray()  # before any work
     inner = get_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
