@@ -1,10 +1,10 @@
 """The GPU figures in one run: encoders on ragged batches, the KMOU-sized tagger, classifier inference.
 
-    python benchmarks/gpu_bench.py [--device cuda] [--iterations 20] [--small]
+    PYTHONPATH=. python benchmarks/gpu_bench.py [--device cuda] [--iterations 20] [--small] [--skip-compile]
 
 Needs torch (with CUDA for the figures that matter) and nlprnn's models only: every input is generated,
 so it runs where `datasets`, `seqeval`, KoNLPy and Java are not installed (carry the repository and run it
-from its root). `--device cpu --small` is a smoke test of the script itself (CI runs it), not a figure.
+from its root, with the root on `PYTHONPATH` where nlprnn is not installed). `--device cpu --small` is a smoke test of the script itself (CI runs it), not a figure.
 Finishes in well under 5 minutes on one GPU. Printed as a table, naming the device:
 
 1. encoders, forward + backward real (unpadded) tokens/s, batch 64, embedding 128, hidden 256, 2 layers,
