@@ -198,7 +198,11 @@ def test_ctrl_c_stops_a_ray_run_with_one_line(cluster: str, tmp_path: Path) -> N
                     encoding="utf-8")
     command = [sys.executable, "-m", "pipelines.preprocess", "--data", str(data), "--tokenizer", "kiwi", "--engine",
                "ray", "--address", cluster, "--out", str(tmp_path / "out")]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+    # Ctrl-C's default disposition in the child, as in a terminal: a test process started in the background
+    # (`cmd &` in a shell without job control) inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt; two of this stop's CI runs here were such, and the run went on to its end
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1],
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stderr is not None
     printed = bytearray()
 
