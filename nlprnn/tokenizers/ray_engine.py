@@ -234,9 +234,9 @@ def with_engine(tokenizer: str | Tokenizer, engine: str, address: str | None = N
 
 def ray_summary(tokenizer: Any) -> dict[str, Any] | None:
     """Rows per node and the analyzer's hazards over the Ray runs of a tokenizer (None: not a Ray one)."""
-    runs = getattr(tokenizer, "runs", None)
-    if not isinstance(tokenizer, RayTokenizer) or runs is None:
+    if not isinstance(tokenizer, RayTokenizer):
         return None
+    runs = tokenizer.runs
     per_node: Counter[str] = Counter()
     for one in runs:
         per_node.update(one.per_node)
