@@ -10,8 +10,9 @@ Finishes in well under 5 minutes on one GPU. Printed as a table, naming the devi
 1. encoders, forward + backward real (unpadded) tokens/s, batch 64, embedding 128, hidden 256, 2 layers,
    bidirectional, lengths drawn from 5..60: cuDNN ``nn.LSTM`` straight on the padded batch (fast, inexact
    for the backward direction of short rows: the baseline), packed, padded per distinct length, two fused
-   calls per layer (``execution="two_call"``, the CUDA default), GRU two-call, the layer-norm LSTM eager
-   and under ``torch.compile`` (compile time apart);
+   calls per layer (``execution="two_call"``, the CUDA default), GRU two-call, the layer-norm LSTM eager,
+   as Triton kernels (the CUDA default; and the layer-norm GRU) where triton is installed, and under
+   ``torch.compile`` (compile time apart);
 2. the KMOU tagger's training step (word BiLSTM 200 + character BiLSTM 50 + CRF, batch 32, Adam):
    tokens/s;
 3. classifier inference (``SequenceClassifier`` as ``classify predict`` runs it, batches of 256 rows):
@@ -44,6 +45,15 @@ def timed(step: Callable[[], object], iterations: int, device: torch.device) -> 
     return (time.perf_counter() - start) / iterations
 
 
+def triton_usable(device: torch.device) -> bool:
+    """Whether the layer-norm Triton kernels can run here (triton installed; CUDA, or its CPU interpreter)."""
+    try:
+        from nlprnn.models import triton_rnn
+    except ImportError:
+        return False
+    return triton_rnn.usable_on(device)
+
+
 def ragged(batch: int, low: int, high: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randint(low, high + 1, (batch,), generator=generator)
 
@@ -72,13 +82,16 @@ def encoder_rows(device: torch.device, iterations: int, size: dict[str, int],
         ("nn.LSTM padded, one call per distinct length (exact)", encoder(execution="padded"), False),
         ("nn.LSTM two fused calls per layer (exact; CUDA default)", encoder(execution="two_call"), False),
         ("nn.GRU two fused calls per layer (exact)", encoder(cell="gru", execution="two_call"), False),
-        ("layer-norm LSTM, eager", encoder(layer_norm=True, compile=False), False),
+        ("layer-norm LSTM, eager", encoder(layer_norm=True, compile=False, triton=False), False),
     ]
+    if triton_usable(device):  # the CUDA default where triton is installed
+        configs += [("layer-norm LSTM, Triton kernels (CUDA default)", encoder(layer_norm=True, triton=True), False),
+                    ("layer-norm GRU, Triton kernels", encoder(cell="gru", layer_norm=True, triton=True), False)]
     for name, model, inexact in configs:
         rows.append((name, real / timed(run(model, inexact), iterations, device), ""))
     if not compile:
         return rows
-    compiled = encoder(layer_norm=True, compile=True)
+    compiled = encoder(layer_norm=True, compile=True, triton=False)
     start = time.perf_counter()
     run(compiled)()
     if device.type == "cuda":

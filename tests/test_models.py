@@ -1,6 +1,8 @@
 """Models: exact variable-length encoders, layer-norm cells, vertical-only dropout, CRF, generation."""
 
 import itertools
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -9,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlprnn import Vocab
+from nlprnn.errors import ConfigError
 from nlprnn.models import (
     CRF,
     LanguageModel,
@@ -188,6 +191,24 @@ def test_compile_failure_falls_back_to_eager(monkeypatch):
     eager = RNNEncoder(4, 3, layer_norm=True, compile=False).eval()
     eager.load_state_dict(encoder.state_dict())
     torch.testing.assert_close(out, eager(x, lengths)[0])
+
+
+def test_on_a_cpu_the_layer_norm_encoder_never_imports_triton():
+    # the kernels are for CUDA; a CPU-only install (with or without triton) runs the eager step
+    code = ("import sys, torch; from nlprnn.models import RNNEncoder; "
+            "e = RNNEncoder(4, 3, layer_norm=True, bidirectional=True); "
+            "out, _ = e(torch.randn(2, 5, 4), torch.tensor([5, 2])); out.sum().backward(); "
+            "print('triton' in sys.modules, 'nlprnn.models.triton_rnn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_asking_for_the_triton_kernels_without_triton_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nlprnn.models.triton_rnn", None)  # as if triton were not installed
+    encoder = RNNEncoder(4, 3, layer_norm=True, triton=True)
+    x, lengths = batch([3, 2], size=4)
+    with pytest.raises(ConfigError, match="pip install triton"):
+        encoder(x, lengths)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

@@ -25,7 +25,8 @@ Execution without layer norm (``execution``):
 - ``"auto"`` (default): two_call on CUDA (one or two cuDNN calls per layer where packing runs one step
   per time, and the per-length segments of ``padded`` many small calls); on CPU padded when the batch
   has at most 12 distinct lengths (bucketed batches), else packed (measured; see the README).
-With ``layer_norm=True`` the cells are ``LayerNormRNNLayer`` (masking makes them exact).
+With ``layer_norm=True`` the cells are ``LayerNormRNNLayer`` (masking makes them exact); on CUDA their
+recurrence runs as fused Triton kernels where triton is installed (``triton=``).
 """
 
 from __future__ import annotations
@@ -89,12 +90,15 @@ class RNNEncoder(nn.Module):
         execution: ``"auto"``, ``"packed"``, ``"padded"`` or ``"two_call"`` (without layer norm).
         compile: compile the layer-norm step with ``torch.compile`` (eager where it fails); None (default)
             compiles on CUDA only: on CPU it measured no faster than eager, after seconds of compiling.
+        triton: run the layer-norm recurrence as fused Triton kernels (``nlprnn.models.triton_rnn``);
+            None (default) does on CUDA where triton is installed, float32/float16/bfloat16; on CPU the
+            eager (or compiled) step runs, and nothing there needs triton.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, cell: str = "lstm",
                  bidirectional: bool = False, input_dropout: float = 0.0, layer_dropout: float = 0.0,
                  output_dropout: float = 0.0, layer_norm: bool = False, batch_first: bool = True,
-                 execution: str = "auto", compile: bool | None = None) -> None:
+                 execution: str = "auto", compile: bool | None = None, triton: bool | None = None) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
@@ -117,7 +121,7 @@ class RNNEncoder(nn.Module):
         if layer_norm:
             self.layers = nn.ModuleList(
                 LayerNormRNNLayer(input_size if layer == 0 else hidden_size * self.num_directions, hidden_size,
-                                  cell, compile=compile)
+                                  cell, compile=compile, triton=triton)
                 for layer in range(num_layers) for _ in range(self.num_directions))
         else:
             # dropout between layers is nn.LSTM's own (vertical only); padded execution applies it too

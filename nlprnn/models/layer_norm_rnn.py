@@ -14,17 +14,21 @@ Relation to the plain cells (tested): with every LN replaced by the identity, th
 ``nn.LSTMCell``'s and the GRU step ``nn.GRUCell``'s, with the bias on the input side (``bias_hh = 0``).
 
 Speed: ``LN_x(W_x x)`` is computed for all time steps at once, outside the recurrence; only the
-step (one matrix product plus elementwise work) runs per time step, compiled with ``torch.compile``
-on CUDA by default, where fusing the elementwise work saves kernel launches (on this project's CPU the
-compiled step measured no faster than eager), eager where compiling fails. Variable lengths are handled by masking: a sequence's state
-stops changing after its last token, so final states are exact. Layers run forward in time; the
+step (one matrix product plus elementwise work) runs per time step. On CUDA with triton installed
+the whole recurrence, forward and backward, runs as fused Triton kernels (``nlprnn.models.triton_rnn``,
+one kernel per step each way, beside cuBLAS's product); otherwise the step is compiled with
+``torch.compile`` on CUDA (eager where compiling fails) and eager on CPU (where compiling measured no
+faster). Variable lengths are handled by masking: a sequence's state stops changing after its last
+token, so final states are exact. Layers run forward in time; the
 encoder runs the backward direction on sequences reversed within their own lengths.
 """
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +36,8 @@ from torch import Tensor, nn
 
 from nlprnn.errors import ConfigError
 
+#: what the Triton kernels take (they compute in float32); float64 stays on the eager step
+KERNEL_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _COMPILED: dict[str, Callable[..., tuple[Tensor, ...]]] = {}
 
 
@@ -95,7 +101,8 @@ def _step_function(name: str, compile: bool) -> Callable[..., tuple[Tensor, ...]
 class LayerNormRNNLayer(nn.Module):
     """One direction of one layer: ``cell`` is ``"lstm"`` or ``"gru"``; batch-first tensors."""
 
-    def __init__(self, input_size: int, hidden_size: int, cell: str = "lstm", compile: bool | None = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, cell: str = "lstm", compile: bool | None = None,
+                 triton: bool | None = None) -> None:
         super().__init__()
         if cell not in ("lstm", "gru"):
             raise ConfigError(f"layer norm supports cell 'lstm' or 'gru', not {cell!r}")
@@ -103,6 +110,7 @@ class LayerNormRNNLayer(nn.Module):
         self.cell = cell
         self.hidden_size = hidden_size
         self.use_compile = compile
+        self.use_triton = triton
         self.weight_ih = nn.Parameter(torch.empty(gates * hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty(gates * hidden_size, hidden_size))
         self.bias = nn.Parameter(torch.zeros(gates * hidden_size))
@@ -120,6 +128,8 @@ class LayerNormRNNLayer(nn.Module):
         x_gates = self.ln_x(x @ self.weight_ih.t()) + self.bias  # (B, T, G*H)
         zeros = x.new_zeros(batch, self.hidden_size)
         keep = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
+        if steps and self._triton_for(x):
+            return self._forward_triton(x_gates, keep, state, zeros)
         step = _step_function(self.cell, x.is_cuda if self.use_compile is None else self.use_compile)
         outputs = []
         if self.cell == "lstm":
@@ -138,3 +148,46 @@ class LayerNormRNNLayer(nn.Module):
             final = (h,)
         out = torch.stack(outputs, dim=1) * keep  # zeros at padded steps
         return out, final
+
+    def _triton_for(self, x: Tensor) -> bool:
+        """Whether this call runs the Triton kernels: ``triton=None`` means on CUDA where triton imports."""
+        if self.use_triton is False or (self.use_triton is None and not (x.is_cuda and x.dtype in KERNEL_DTYPES)):
+            return False
+        if x.dtype not in KERNEL_DTYPES:
+            raise ConfigError(f"the Triton kernels compute in float32 and take float32/float16/bfloat16, not {x.dtype}; "
+                              "use triton=None or False for this dtype")
+        kernels = _triton_kernels(required=self.use_triton is True)
+        if kernels is None:
+            return False
+        if not kernels.usable_on(x.device):
+            if self.use_triton:
+                raise ConfigError("the Triton kernels run on CUDA tensors (on a CPU only under TRITON_INTERPRET=1, "
+                                  "for testing); use triton=None or False here")
+            return False
+        return True
+
+    def _forward_triton(self, x_gates: Tensor, keep: Tensor, state: tuple[Tensor, ...] | None,
+                        zeros: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+        kernels = _triton_kernels(required=True)
+        assert kernels is not None
+        mask = keep.squeeze(-1)
+        if self.cell == "lstm":
+            assert self.ln_c is not None
+            h0, c0 = state if state is not None else (zeros, zeros)
+            hs, h, c = kernels.lstm_sequence(x_gates, mask, h0, c0, self.weight_hh, self.ln_h, self.ln_c)
+            return hs * keep, (h, c)
+        h0 = state[0] if state is not None else zeros
+        hs, h = kernels.gru_sequence(x_gates, mask, h0, self.weight_hh, self.ln_h)
+        return hs * keep, (h,)
+
+
+def _triton_kernels(required: bool) -> Any:
+    """``nlprnn.models.triton_rnn``, imported on first use; None where triton is not installed (unless
+    ``required``: then a clear error)."""
+    try:
+        triton_rnn = importlib.import_module("nlprnn.models.triton_rnn")
+    except ImportError as error:
+        if required:
+            raise ConfigError(f"triton=True needs the triton package ({error}); pip install triton") from error
+        return None
+    return triton_rnn
