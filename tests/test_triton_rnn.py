@@ -115,3 +115,24 @@ def test_float64_is_refused_with_triton_true_and_stays_eager_by_default():
     default = LayerNormRNNLayer(3, 4, "lstm").double()
     out, _ = default(x, mask)  # triton=None: the eager step for float64, wherever it runs
     assert out.dtype == torch.float64
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_under_mixed_precision_the_kernels_run_in_float32_and_agree_with_the_eager_cell(cell):
+    # the trainer's default on CUDA is autocast: the kernels take their inputs in float32, autocast off
+    torch.manual_seed(11)
+    lengths = torch.tensor([9, 4, 7, 1])
+    x = torch.randn(4, 9, 16, device="cuda")
+    eager = RNNEncoder(16, 32, num_layers=2, cell=cell, bidirectional=True, layer_norm=True, compile=False,
+                       triton=False).cuda()
+    kernels = RNNEncoder(16, 32, num_layers=2, cell=cell, bidirectional=True, layer_norm=True).cuda()  # the default
+    kernels.load_state_dict(eager.state_dict())
+    results = []
+    for encoder in (eager, kernels):
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            out, _ = encoder(x, lengths)
+        out.float().sum().backward()
+        results.append((out.float(), encoder.layers[0].weight_hh.grad.clone()))
+    torch.testing.assert_close(results[1][0], results[0][0], atol=3e-2, rtol=3e-2)
+    torch.testing.assert_close(results[1][1], results[0][1], atol=5e-2, rtol=5e-2)

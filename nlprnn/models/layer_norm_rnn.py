@@ -38,6 +38,7 @@ from nlprnn.errors import ConfigError
 
 #: what the Triton kernels take (they compute in float32); float64 stays on the eager step
 KERNEL_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+_TRITON_FAILED: list[Exception] = []  # once the kernels failed here, the default stops trying (per process)
 _COMPILED: dict[str, Callable[..., tuple[Tensor, ...]]] = {}
 
 
@@ -129,7 +130,14 @@ class LayerNormRNNLayer(nn.Module):
         zeros = x.new_zeros(batch, self.hidden_size)
         keep = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
         if steps and self._triton_for(x):
-            return self._forward_triton(x_gates, keep, state, zeros)
+            try:
+                return self._forward_triton(x_gates, keep, state, zeros)
+            except Exception as error:  # e.g. triton cannot compile for this GPU: the default falls back
+                if self.use_triton:
+                    raise
+                warnings.warn(f"the layer-norm Triton kernels failed ({type(error).__name__}: {error}); "
+                              "this process runs the compiled/eager step instead", stacklevel=2)
+                _TRITON_FAILED.append(error)
         step = _step_function(self.cell, x.is_cuda if self.use_compile is None else self.use_compile)
         outputs = []
         if self.cell == "lstm":
@@ -151,7 +159,8 @@ class LayerNormRNNLayer(nn.Module):
 
     def _triton_for(self, x: Tensor) -> bool:
         """Whether this call runs the Triton kernels: ``triton=None`` means on CUDA where triton imports."""
-        if self.use_triton is False or (self.use_triton is None and not (x.is_cuda and x.dtype in KERNEL_DTYPES)):
+        if self.use_triton is False or (self.use_triton is None and (_TRITON_FAILED or not (
+                x.is_cuda and x.dtype in KERNEL_DTYPES))):
             return False
         if x.dtype not in KERNEL_DTYPES:
             raise ConfigError(f"the Triton kernels compute in float32 and take float32/float16/bfloat16, not {x.dtype}; "

@@ -263,6 +263,7 @@ class _LayerNormLSTM(torch.autograd.Function):
     """Time-major: x_gates (T, B, 4H), keep (T, B), h0/c0 (B, H) -> states h (T, B, H), c (T, B, H)."""
 
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)  # under AMP: float32, autocast off
     def forward(ctx: Any, x_gates: Tensor, keep: Tensor, h0: Tensor, c0: Tensor, w_h: Tensor, ln_w: Tensor,
                 ln_b: Tensor, lc_w: Tensor, lc_b: Tensor, eps: float) -> tuple[Tensor, Tensor]:
         steps, batch, gates = x_gates.shape
@@ -281,6 +282,7 @@ class _LayerNormLSTM(torch.autograd.Function):
         return hs, cs
 
     @staticmethod
+    @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: Any, grad_hs: Tensor, grad_cs: Tensor) -> tuple[Tensor | None, ...]:
         x_gates, keep, h0, c0, w_h, ln_w, ln_b, lc_w, lc_b, rs, hs, cs = ctx.saved_tensors
         steps, batch, gates = x_gates.shape
@@ -314,6 +316,7 @@ class _LayerNormGRU(torch.autograd.Function):
     """Time-major: x_gates (T, B, 3H), keep (T, B), h0 (B, H) -> states h (T, B, H)."""
 
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
     def forward(ctx: Any, x_gates: Tensor, keep: Tensor, h0: Tensor, w_h: Tensor, ln_w: Tensor, ln_b: Tensor,
                 eps: float) -> Tensor:
         steps, batch, gates = x_gates.shape
@@ -331,6 +334,7 @@ class _LayerNormGRU(torch.autograd.Function):
         return hs
 
     @staticmethod
+    @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: Any, grad_hs: Tensor) -> tuple[Tensor | None, ...]:
         x_gates, keep, h0, w_h, ln_w, ln_b, rs, hs = ctx.saved_tensors
         steps, batch, gates = x_gates.shape
