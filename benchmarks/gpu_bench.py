@@ -29,6 +29,7 @@ from collections.abc import Callable
 import torch
 
 from nlprnn.models import RNNEncoder, SequenceClassifier, SequenceTagger
+from nlprnn.models.layer_norm_rnn import triton_usable
 
 
 def timed(step: Callable[[], object], iterations: int, device: torch.device) -> float:
@@ -43,15 +44,6 @@ def timed(step: Callable[[], object], iterations: int, device: torch.device) -> 
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / iterations
-
-
-def triton_usable(device: torch.device) -> bool:
-    """Whether the layer-norm Triton kernels can run here (triton installed; CUDA, or its CPU interpreter)."""
-    try:
-        from nlprnn.models import triton_rnn
-    except ImportError:
-        return False
-    return triton_rnn.usable_on(device)
 
 
 def ragged(batch: int, low: int, high: int, generator: torch.Generator) -> torch.Tensor:

@@ -214,16 +214,12 @@ def test_asking_for_the_triton_kernels_without_triton_says_what_to_install(monke
 def test_when_the_triton_kernels_fail_the_default_falls_back_to_the_eager_step_with_a_warning(monkeypatch):
     class Broken:  # stands in for triton_rnn where the GPU's compiler rejects the kernels
         @staticmethod
-        def usable_on(device):
-            return True
-
-        @staticmethod
         def lstm_sequence(*args):
             raise RuntimeError("PTX compilation failed")
 
-    monkeypatch.setattr(layer_norm_rnn, "_triton_kernels", lambda required: Broken)
     monkeypatch.setattr(layer_norm_rnn, "_TRITON_FAILED", [])
-    monkeypatch.setattr(LayerNormRNNLayer, "_triton_for", lambda self, x: not layer_norm_rnn._TRITON_FAILED)
+    monkeypatch.setattr(LayerNormRNNLayer, "_kernels_for", lambda self, x: None if layer_norm_rnn._TRITON_FAILED
+                        else Broken)
     encoder = RNNEncoder(4, 3, layer_norm=True, compile=False)  # triton=None: the kernels where they run
     x, lengths = batch([3, 2], size=4)
     with pytest.warns(UserWarning, match="Triton kernels failed.*PTX"):
@@ -233,7 +229,7 @@ def test_when_the_triton_kernels_fail_the_default_falls_back_to_the_eager_step_w
     torch.testing.assert_close(out, eager(x, lengths)[0])
     assert len(layer_norm_rnn._TRITON_FAILED) == 1  # later calls do not try again
     strict = RNNEncoder(4, 3, layer_norm=True, triton=True)
-    monkeypatch.setattr(LayerNormRNNLayer, "_triton_for", lambda self, x: True)
+    monkeypatch.setattr(LayerNormRNNLayer, "_kernels_for", lambda self, x: Broken)
     with pytest.raises(RuntimeError, match="PTX"):  # triton=True asked for the kernels: their error is raised
         strict(x, lengths)
 

@@ -129,9 +129,10 @@ class LayerNormRNNLayer(nn.Module):
         x_gates = self.ln_x(x @ self.weight_ih.t()) + self.bias  # (B, T, G*H)
         zeros = x.new_zeros(batch, self.hidden_size)
         keep = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
-        if steps and self._triton_for(x):
+        kernels = self._kernels_for(x) if steps else None
+        if kernels is not None:
             try:
-                return self._forward_triton(x_gates, keep, state, zeros)
+                return self._forward_triton(kernels, x_gates, keep, state, zeros)
             except Exception as error:  # e.g. triton cannot compile for this GPU: the default falls back
                 if self.use_triton:
                     raise
@@ -157,28 +158,28 @@ class LayerNormRNNLayer(nn.Module):
         out = torch.stack(outputs, dim=1) * keep  # zeros at padded steps
         return out, final
 
-    def _triton_for(self, x: Tensor) -> bool:
-        """Whether this call runs the Triton kernels: ``triton=None`` means on CUDA where triton imports."""
-        if self.use_triton is False or (self.use_triton is None and (_TRITON_FAILED or not (
-                x.is_cuda and x.dtype in KERNEL_DTYPES))):
-            return False
+    def _kernels_for(self, x: Tensor) -> Any:
+        """The Triton kernels' module if this call runs them, else None: ``triton=None`` means on CUDA,
+        for the dtypes they take, where triton imports (and until they failed once in this process)."""
+        if self.use_triton is False:
+            return None
+        if self.use_triton is None and (_TRITON_FAILED or not x.is_cuda or x.dtype not in KERNEL_DTYPES):
+            return None
         if x.dtype not in KERNEL_DTYPES:
             raise ConfigError(f"the Triton kernels compute in float32 and take float32/float16/bfloat16, not {x.dtype}; "
                               "use triton=None or False for this dtype")
         kernels = _triton_kernels(required=self.use_triton is True)
         if kernels is None:
-            return False
+            return None
         if not kernels.usable_on(x.device):
             if self.use_triton:
                 raise ConfigError("the Triton kernels run on CUDA tensors (on a CPU only under TRITON_INTERPRET=1, "
                                   "for testing); use triton=None or False here")
-            return False
-        return True
+            return None
+        return kernels
 
-    def _forward_triton(self, x_gates: Tensor, keep: Tensor, state: tuple[Tensor, ...] | None,
+    def _forward_triton(self, kernels: Any, x_gates: Tensor, keep: Tensor, state: tuple[Tensor, ...] | None,
                         zeros: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
-        kernels = _triton_kernels(required=True)
-        assert kernels is not None
         mask = keep.squeeze(-1)
         if self.cell == "lstm":
             assert self.ln_c is not None
@@ -188,6 +189,13 @@ class LayerNormRNNLayer(nn.Module):
         h0 = state[0] if state is not None else zeros
         hs, h = kernels.gru_sequence(x_gates, mask, h0, self.weight_hh, self.ln_h)
         return hs * keep, (h,)
+
+
+def triton_usable(device: torch.device) -> bool:
+    """Whether the layer-norm Triton kernels can run on ``device`` here (triton installed; CUDA, or a CPU
+    under Triton's interpreter)."""
+    kernels = _triton_kernels(required=False)
+    return kernels is not None and bool(kernels.usable_on(device))
 
 
 def _triton_kernels(required: bool) -> Any:

@@ -259,6 +259,12 @@ def _block(hidden: int) -> int:
     return triton.next_power_of_2(hidden)
 
 
+def _recurrent_weight_grad(grad_r: Tensor, h0: Tensor, hs: Tensor) -> Tensor:
+    """dW_h = sum_t dR_t^T h_{t-1}, one matrix product over all steps (R_t = h_{t-1} W_h^T)."""
+    h_prevs = torch.cat([h0.unsqueeze(0), hs[:-1]]).reshape(-1, hs.shape[-1]).float()
+    return grad_r.reshape(-1, grad_r.shape[-1]).t() @ h_prevs
+
+
 class _LayerNormLSTM(torch.autograd.Function):
     """Time-major: x_gates (T, B, 4H), keep (T, B), h0/c0 (B, H) -> states h (T, B, H), c (T, B, H)."""
 
@@ -305,8 +311,7 @@ class _LayerNormLSTM(torch.autograd.Function):
                                           acc_ln_w, acc_ln_b, acc_lc_w, acc_lc_b, hidden, ctx.eps,
                                           BLOCK=_block(hidden))
             torch.addmm(part, grad_r[t], w32, out=grad_h)  # the kernel has read grad_h; now dL/dh_{t-1}
-        h_prevs = torch.cat([h0.unsqueeze(0), hs[:-1]]).reshape(-1, hidden).float()
-        grad_w = grad_r.reshape(-1, gates).t() @ h_prevs
+        grad_w = _recurrent_weight_grad(grad_r, h0, hs)
         return (grad_xg, None, grad_h.to(h0.dtype), grad_c.to(c0.dtype), grad_w.to(w_h.dtype),
                 acc_ln_w.sum(0).to(ln_w.dtype), acc_ln_b.sum(0).to(ln_b.dtype),
                 acc_lc_w.sum(0).to(lc_w.dtype), acc_lc_b.sum(0).to(lc_b.dtype), None)
@@ -353,8 +358,7 @@ class _LayerNormGRU(torch.autograd.Function):
                                          grad_xg[t], grad_r[t], part, acc_ln_w, acc_ln_b, hidden, ctx.eps,
                                          BLOCK=_block(hidden))
             torch.addmm(part, grad_r[t], w32, out=grad_h)
-        h_prevs = torch.cat([h0.unsqueeze(0), hs[:-1]]).reshape(-1, hidden).float()
-        grad_w = grad_r.reshape(-1, gates).t() @ h_prevs
+        grad_w = _recurrent_weight_grad(grad_r, h0, hs)
         return (grad_xg, None, grad_h.to(h0.dtype), grad_w.to(w_h.dtype), acc_ln_w.sum(0).to(ln_w.dtype),
                 acc_ln_b.sum(0).to(ln_b.dtype), None)
 
