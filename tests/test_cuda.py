@@ -76,3 +76,25 @@ def test_auto_runs_two_fused_calls_on_cuda_exact_against_packing_and_without_com
                     else (packed_state,)):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
     assert not [w for w in recwarn if "contiguous chunk of memory" in str(w.message)]
+
+
+@pytest.mark.cuda
+def test_crf_log_partition_on_cuda_and_under_autocast_equals_the_cpus():
+    from nlprnn.models import CRF
+
+    tags = ["<pad>", "O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    torch.manual_seed(0)
+    crf = CRF(len(tags), tags)
+    emissions = torch.randn(8, 13, len(tags)) * 5
+    mask = torch.arange(13)[None] < torch.tensor([13, 12, 9, 9, 5, 3, 2, 1])[:, None]
+    results = []
+    for device, autocast in (("cpu", False), ("cuda", False), ("cuda", True)):
+        crf.zero_grad()
+        x = emissions.to(device).requires_grad_(True)
+        with torch.autocast("cuda", enabled=autocast):
+            log_z = crf.to(device).log_partition(x.half() if autocast else x, mask.to(device))
+        log_z.sum().backward()
+        results.append([t.detach().float().cpu() for t in (log_z, x.grad, crf.transitions.grad)])
+    for got in results[1:]:
+        for expected, value in zip(results[0], got):
+            torch.testing.assert_close(value, expected, atol=5e-2, rtol=1e-2)

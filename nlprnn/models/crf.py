@@ -10,6 +10,7 @@ can use them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -17,6 +18,65 @@ from torch import Tensor, nn
 from nlprnn.errors import ConfigError
 
 FORBIDDEN = -1e4
+#: float32's exp is exactly 0 below about -103.97; the CPU kernel takes a slow path for a whole vector when
+#: any of its inputs is that far out, which the forbidden scores (-1e4) make the usual case
+_EXP_ZERO_BELOW = -104.0
+
+
+def _exp(z: Tensor) -> Tensor:
+    """``z.exp()``, the same values; on CPU in float32 the inputs whose exp is 0 reach the kernel as 0 and
+    their results are zeroed after it, by multiplying with a 0/1 mask made with arithmetic, which is cheaper
+    here than a comparison (the CRF's log Z forward and backward at (32, 40, 21 tags): 6.2 -> 4.3 ms)."""
+    if z.device.type != "cpu" or z.dtype != torch.float32:
+        return z.exp()
+    keep = (z + -_EXP_ZERO_BELOW).mul_(1e38).clamp_(0.0, 1.0)  # 1 above the bound, 0 at or below it (NaN stays)
+    return z.clamp_min(_EXP_ZERO_BELOW).mul_(keep).exp_().mul_(keep)
+
+
+class _ForwardAlgorithm(torch.autograd.Function):
+    """log Z of a batch by the forward algorithm (Rabiner 1989), with its gradient written out: reverse mode
+    over each step's weights ``P_t[b, i, j]``, the share of ``alpha_{t-1}[b, i]`` in ``alpha_t[b, j]`` (a
+    softmax over the predecessors), saved in forward. The same derivative autograd takes of the loop, in
+    about 8 operations a step where autograd's graph of ``torch.logsumexp`` runs about 30 (and computes
+    each exp twice); the transitions' gradient is one product over all steps at the end. Scores finite."""
+
+    @staticmethod
+    def forward(ctx: Any, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor,
+                end: Tensor) -> Tensor:
+        steps = emissions.shape[1]
+        alpha = start + emissions[:, 0]  # (B, K)
+        weights = emissions.new_empty((max(steps - 1, 0), emissions.shape[0], *transitions.shape))  # (T-1, B, from, to)
+        for t in range(1, steps):
+            scores = alpha.unsqueeze(2) + transitions  # (B, from, to)
+            best = scores.amax(1, keepdim=True)
+            shares = _exp(scores - best)
+            total = shares.sum(1, keepdim=True)
+            torch.div(shares, total, out=weights[t - 1])
+            alpha = torch.where(mask[:, t, None], (total.log_() + best).squeeze(1) + emissions[:, t], alpha)
+        scores = alpha + end
+        best = scores.amax(1, keepdim=True)
+        shares = _exp(scores - best)
+        total = shares.sum(1, keepdim=True)
+        ctx.save_for_backward(weights, shares / total, mask)
+        ctx.shape = emissions.shape
+        return (total.log_() + best).squeeze(1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor, Tensor, Tensor]:
+        weights, final, mask = ctx.saved_tensors
+        shape = ctx.shape
+        d_alpha = grad[:, None] * final  # dL/d alpha_{T-1}, (B, K)
+        d_end = d_alpha.sum(0)
+        d_emissions = grad.new_zeros(shape)
+        for t in range(shape[1] - 1, 0, -1):
+            running = mask[:, t, None]
+            d_next = torch.where(running, d_alpha, 0.0)  # what flowed into this step's new alpha
+            d_emissions[:, t] = d_next
+            d_alpha = torch.where(running, (weights[t - 1] * d_next.unsqueeze(1)).sum(2), d_alpha)
+        d_emissions[:, 0] = d_alpha
+        # dL/dT[i, j] = sum over steps and rows of P_t[b, i, j] * d_next_t[b, j]
+        d_transitions = (weights * d_emissions[:, 1:].transpose(0, 1).unsqueeze(2)).sum((0, 1))
+        return d_emissions, None, d_transitions, d_alpha.sum(0), d_end
 
 
 def bio_allowed(tags: Sequence[str]) -> tuple[Tensor, Tensor]:
@@ -84,11 +144,10 @@ class CRF(nn.Module):
     def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """log Z for each sequence (forward algorithm), (B,)."""
         transitions, start, end = self._scores()
-        alpha = start + emissions[:, 0]  # (B, K)
-        for emit_t, mask_t in zip(emissions[:, 1:].unbind(1), mask[:, 1:].unbind(1)):
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + transitions.unsqueeze(0), dim=1) + emit_t
-            alpha = torch.where(mask_t.unsqueeze(1), nxt, alpha)
-        return torch.logsumexp(alpha + end, dim=1)
+        if emissions.dtype in (torch.float16, torch.bfloat16):  # under autocast: sums of exps in float32
+            emissions = emissions.float()
+        return _ForwardAlgorithm.apply(emissions, mask, transitions.to(emissions.dtype), start.to(emissions.dtype),
+                                       end.to(emissions.dtype))
 
     def neg_log_likelihood(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Mean over the batch of ``log Z - score(tags)``."""

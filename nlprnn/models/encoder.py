@@ -24,7 +24,8 @@ Execution without layer norm (``execution``):
   log-depth scan over time). Each call's weights are one contiguous buffer (cuDNN needs no compaction).
 - ``"auto"`` (default): two_call on CUDA (one or two cuDNN calls per layer where packing runs one step
   per time, and the per-length segments of ``padded`` many small calls); on CPU padded when the batch
-  has at most 12 distinct lengths (bucketed batches), else packed (measured; see the README).
+  has at most 12 distinct lengths (bucketed batches) or at most a third as many as its steps (long
+  batches, where packing's step loop is slowest), else packed (measured; see the README).
 With ``layer_norm=True`` the cells are ``LayerNormRNNLayer`` (masking makes them exact); on CUDA their
 recurrence runs as fused Triton kernels where triton is installed (``triton=``).
 """
@@ -39,6 +40,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from nlprnn.errors import ConfigError
+from nlprnn.models.dropout import Dropout
 from nlprnn.models.layer_norm_rnn import LayerNormRNNLayer
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -115,9 +117,9 @@ class RNNEncoder(nn.Module):
         self.batch_first = batch_first
         self.layer_norm = layer_norm
         self.execution = execution
-        self.input_dropout = nn.Dropout(input_dropout)
-        self.layer_dropout = nn.Dropout(layer_dropout)
-        self.output_dropout = nn.Dropout(output_dropout)
+        self.input_dropout = Dropout(input_dropout)
+        self.layer_dropout = Dropout(layer_dropout)
+        self.output_dropout = Dropout(output_dropout)
         if layer_norm:
             self.layers = nn.ModuleList(
                 LayerNormRNNLayer(input_size if layer == 0 else hidden_size * self.num_directions, hidden_size,
@@ -163,7 +165,9 @@ class RNNEncoder(nn.Module):
         return (out if self.batch_first else out.transpose(0, 1)), state
 
     #: on CPU, padded execution wins up to about this many distinct lengths in a batch (measured:
-    #: 2 -> 1.27x packed's speed, 9 -> 1.17x, 17 -> 0.97x, 40 -> 0.80x; see benchmarks/encoder_bench.py)
+    #: 2 -> 1.27x packed's speed, 9 -> 1.17x, 17 -> 0.97x, 40 -> 0.80x; see benchmarks/encoder_bench.py),
+    #: and on long batches up to a third of their steps: packing's CPU step loop costs more than linearly
+    #: in the steps (T=100, 25 lengths: padded 1.7x; T=200, 50: 2.3-4.1x; T=450, 25: 7.5x; benchmarks/README.md)
     PADDED_MAX_DISTINCT_LENGTHS = 12
 
     def _mode(self, x: Tensor, lengths: Tensor) -> str:
@@ -171,7 +175,8 @@ class RNNEncoder(nn.Module):
             return self.execution
         if x.is_cuda:
             return "two_call"
-        return "padded" if len(torch.unique(lengths)) <= self.PADDED_MAX_DISTINCT_LENGTHS else "packed"
+        most = max(self.PADDED_MAX_DISTINCT_LENGTHS, x.shape[1] // 3)
+        return "padded" if len(torch.unique(lengths)) <= most else "packed"
 
     # -- padded, exact: one fused call per distinct length ------------------------------------------
     def _run_padded(self, x: Tensor, lengths: Tensor, hx: State | None) -> tuple[Tensor, State]:

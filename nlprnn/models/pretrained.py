@@ -16,6 +16,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
+from nlprnn.models.dropout import Dropout
 from nlprnn.models.encoder import RNNEncoder, reverse_within_lengths
 from nlprnn.models.heads import LanguageModel, adaptive_cutoffs, valid_mask
 
@@ -84,7 +85,7 @@ class PretrainedClassifier(nn.Module):
         super().__init__()
         self.encoder = encoder
         width = 3 * encoder.output_size
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, head_hidden), nn.ReLU(), nn.Dropout(dropout),
+        self.head = nn.Sequential(Dropout(dropout), nn.Linear(width, head_hidden), nn.ReLU(), Dropout(dropout),
                                   nn.Linear(head_hidden, num_classes))
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
