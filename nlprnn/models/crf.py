@@ -26,11 +26,21 @@ _EXP_ZERO_BELOW = -104.0
 def _exp(z: Tensor) -> Tensor:
     """``z.exp()``, the same values; on CPU in float32 the inputs whose exp is 0 reach the kernel as 0 and
     their results are zeroed after it, by multiplying with a 0/1 mask made with arithmetic, which is cheaper
-    here than a comparison (the CRF's log Z forward and backward at (32, 40, 21 tags): 6.2 -> 4.3 ms)."""
+    here than a comparison (the CRF's log Z forward and backward at batch 32 x 40 steps x 20 tags: plain exp
+    6.2 ms, a comparison's mask 5.2 ms, this 4.3 ms)."""
     if z.device.type != "cpu" or z.dtype != torch.float32:
         return z.exp()
     keep = (z + -_EXP_ZERO_BELOW).mul_(1e38).clamp_(0.0, 1.0)  # 1 above the bound, 0 at or below it (NaN stays)
     return z.clamp_min(_EXP_ZERO_BELOW).mul_(keep).exp_().mul_(keep)
+
+
+def _logsumexp_and_softmax(scores: Tensor, out: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """log-sum-exp of ``scores`` over dim 1 (that dim dropped) and the softmax over dim 1 (into ``out``)."""
+    best = scores.amax(1, keepdim=True)
+    shares = _exp(scores - best)
+    total = shares.sum(1, keepdim=True)
+    softmax = torch.div(shares, total, out=out) if out is not None else shares / total
+    return (total.log_() + best).squeeze(1), softmax
 
 
 class _ForwardAlgorithm(torch.autograd.Function):
@@ -47,24 +57,16 @@ class _ForwardAlgorithm(torch.autograd.Function):
         alpha = start + emissions[:, 0]  # (B, K)
         weights = emissions.new_empty((max(steps - 1, 0), emissions.shape[0], *transitions.shape))  # (T-1, B, from, to)
         for t in range(1, steps):
-            scores = alpha.unsqueeze(2) + transitions  # (B, from, to)
-            best = scores.amax(1, keepdim=True)
-            shares = _exp(scores - best)
-            total = shares.sum(1, keepdim=True)
-            torch.div(shares, total, out=weights[t - 1])
-            alpha = torch.where(mask[:, t, None], (total.log_() + best).squeeze(1) + emissions[:, t], alpha)
-        scores = alpha + end
-        best = scores.amax(1, keepdim=True)
-        shares = _exp(scores - best)
-        total = shares.sum(1, keepdim=True)
-        ctx.save_for_backward(weights, shares / total, mask)
-        ctx.shape = emissions.shape
-        return (total.log_() + best).squeeze(1)
+            log_sum, _ = _logsumexp_and_softmax(alpha.unsqueeze(2) + transitions, out=weights[t - 1])  # (B, from, to)
+            alpha = torch.where(mask[:, t, None], log_sum + emissions[:, t], alpha)
+        log_z, final = _logsumexp_and_softmax(alpha + end)
+        ctx.save_for_backward(weights, final, mask)
+        return log_z
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor, Tensor, Tensor]:
         weights, final, mask = ctx.saved_tensors
-        shape = ctx.shape
+        shape = (*mask.shape, final.shape[1])  # the emissions' (B, T, K)
         d_alpha = grad[:, None] * final  # dL/d alpha_{T-1}, (B, K)
         d_end = d_alpha.sum(0)
         d_emissions = grad.new_zeros(shape)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-#: dtypes whose masks were checked equal to ``bernoulli_``'s (tests/test_dropout.py)
+#: dtypes whose masks were checked equal to ``bernoulli_``'s (tests/test_same_bits.py)
 _SAME_DRAWS = (torch.float32, torch.float64)
 
 
