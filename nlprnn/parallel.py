@@ -46,6 +46,12 @@ def thread_parts(size: int) -> int:
     return 1 if size < THREADED_ROWS else _workers()
 
 
+def thread_spans(size: int) -> list[tuple[int, int]]:
+    """``range(size)`` as (start, stop) pieces, one per thread that ``thread_parts`` gives it."""
+    parts = thread_parts(size)
+    return [(0, size)] if parts < 2 else _ranges(size, parts)
+
+
 def map_threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[function(x) for x in items]``, one thread per item (in order)."""
     if len(items) < 2:
@@ -54,9 +60,14 @@ def map_threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(function, items))
 
 
-def in_threads(function: Callable[[pa.Array], pa.Array], array: pa.Array) -> pa.Array:
-    """``function`` over contiguous slices of ``array`` in one thread per core, joined in order."""
+def in_threads(function: Callable[[pa.Array], pa.Array], array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``function`` over contiguous slices of ``array`` in one thread per core, joined in order (a chunked
+    array with a chunk per thread, as a reader makes it, is cut at its chunks)."""
     parts = thread_parts(len(array))
+    if isinstance(array, pa.ChunkedArray):
+        if parts > 1 and array.num_chunks == parts and min(len(c) for c in array.chunks) > 0:
+            return pa.concat_arrays(map_threads(function, array.chunks))
+        array = array.combine_chunks()
     if parts < 2:
         return function(array)
     return pa.concat_arrays(map_threads(function, [array.slice(a, b - a) for a, b in _ranges(len(array), parts)]))

@@ -50,6 +50,29 @@ def test_seeded_deterministic_and_different_each_epoch():
     assert [x.tolist() for x in a.batches()] != [x.tolist() for x in b.batches()]
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("drop_last", [True, False])
+@pytest.mark.parametrize("longest", [9, 100_000])  # lengths that fit 16 bits, and longer ones
+def test_bucketed_batches_are_pools_sorted_by_length_then_cut_longest_first(shuffle, drop_last, longest):
+    rng = np.random.default_rng(longest)
+    lengths = rng.integers(1, longest, 1003)  # many ties: their order must be kept
+    sampler = BucketSampler(lengths, batch_size=7, pool_size=5, shuffle=shuffle, drop_last=drop_last, seed=4)
+    # the same batches written as legacy torchtext's pool(): Python's stable sorts, pool by pool
+    draw = np.random.default_rng([4, 0])
+    order = draw.permutation(len(lengths)).tolist() if shuffle else list(range(len(lengths)))
+    pool = 35 if shuffle else len(order)
+    expected = []
+    for start in range(0, len(order), pool):
+        by_length = sorted(order[start:start + pool], key=lambda row: lengths[row])
+        cut = [by_length[i:i + 7] for i in range(0, len(by_length), 7)]
+        if drop_last and len(cut[-1]) < 7:
+            cut.pop()
+        expected += [sorted(batch, key=lambda row: -lengths[row]) for batch in cut]
+    if shuffle:
+        expected = [expected[i] for i in draw.permutation(len(expected))]
+    assert [batch.tolist() for batch in sampler.batches()] == expected
+
+
 def test_token_budget_bounds_every_batch():
     lengths = lognormal_lengths(2000)
     for batch in BucketSampler(lengths, max_tokens=1000).batches():

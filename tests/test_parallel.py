@@ -49,6 +49,47 @@ def test_a_tsv_read_in_pieces_equals_the_line_by_line_read(write, split_everythi
     assert fast.lines.tolist() == list(range(2, 302))
 
 
+def test_a_quoted_file_is_cut_only_between_rows(write, split_everything, monkeypatch):
+    # the middle line end of this file lies inside a quoted value: a cut there would make two rows of one
+    rows = ['1\t"first line\n' + "\n".join(f"still {i}" for i in range(20)) + '\n"', '2\t"a ""quoted"" word"',
+            '3\t"a"b"c', '4\tplain "mid" quotes', '5\t"tab\there"']
+    path = write("quoted.tsv", "id\ttext\n" + "\n".join(rows) + "\n")
+    one_piece = read_tsv_fast(path, quoted=True)
+    assert one_piece is not None
+    assert one_piece.table.column("text").to_pylist()[1:] == ['a "quoted" word', 'ab"c', 'plain "mid" quotes', "tab\there"]
+    for cores in (2, 3, 8):
+        monkeypatch.setattr(parallel, "cpu_count", lambda cores=cores: cores)
+        pieces = read_tsv_fast(path, quoted=True)
+        assert pieces is not None and pieces.table.equals(one_piece.table)
+        assert pieces.lines.tolist() == one_piece.lines.tolist() == [2, 24, 25, 26, 27]
+
+
+def test_random_quoted_files_read_in_pieces_as_in_one(write, split_everything, monkeypatch):
+    rng = random.Random(3)
+
+    def value() -> str:
+        if rng.random() < 0.5:  # unquoted, maybe with quotes inside
+            return "".join(rng.choice(["a", "가", " ", '"']) for _ in range(rng.randint(1, 5))).lstrip('"') or "x"
+        inner = "".join(rng.choice(["a", "\t", "\n", '""', " "]) for _ in range(rng.randint(1, 8)))
+        return '"' + inner + '"' + rng.choice(["", "z", 'z"q'])
+
+    compared = 0
+    for _ in range(300):
+        text = "".join(f"{value()}\t{value()}\n" for _ in range(rng.randint(1, 30)))
+        path = write("random.tsv", text)
+        monkeypatch.setattr(parallel, "THREADED_ROWS", 10**9)
+        one_piece = read_tsv_fast(path, skip_header=False, quoted=True)
+        monkeypatch.setattr(parallel, "THREADED_ROWS", 1)
+        for cores in (2, 5):
+            monkeypatch.setattr(parallel, "cpu_count", lambda cores=cores: cores)
+            pieces = read_tsv_fast(path, skip_header=False, quoted=True)
+            assert (pieces is None) == (one_piece is None), text
+            if pieces is not None and one_piece is not None:
+                assert pieces.table.equals(one_piece.table) and pieces.lines.tolist() == one_piece.lines.tolist(), text
+                compared += 1
+    assert compared > 50  # enough files that Arrow reads (the others go to the careful reader, both ways)
+
+
 def test_a_bad_line_in_a_later_piece_is_still_named(write, split_everything):
     lines = [f"{i}\t문장 {i}\t1" for i in range(200)]
     lines[170] = "170\t탭이\t하나 더\t1"
@@ -77,6 +118,19 @@ def test_a_vocab_sorted_in_ranges_keeps_torchtexts_order(split_everything):
     rng.shuffle(tokens)
     counts = np.array([rng.choice([1, 1, 1, 2, 3, 50]) for _ in tokens])
     order = frequency_order(pa.array(tokens), counts)
+    assert order.tolist() == sorted(range(len(tokens)), key=lambda i: (-counts[i], tokens[i]))
+
+
+@pytest.mark.parametrize("largest_count", [3, 70_000])  # counts' ranks within 16 bits, and beyond
+def test_tokens_alike_in_their_first_16_bytes_still_sort_by_the_whole_token(split_everything, largest_count):
+    rng = random.Random(largest_count)
+    stems = ["", "ㅋㅋㅋㅋㅋ", "ㅋㅋㅋㅋㅋㅋ", "abcdefgh", "abcdefghijklmnop", "영화가정말재미있", "a\x00"]
+    tokens = sorted({rng.choice(stems) + "".join(rng.choice("ㅋa\x00é가") for _ in range(rng.randint(0, 4)))
+                     for _ in range(3000)})
+    rng.shuffle(tokens)
+    counts = np.array([rng.choice([1, 1, 2, largest_count]) for _ in tokens])
+    array = pa.array(["padding"] + tokens).slice(1)  # a sliced array, as the merged counts can be
+    order = frequency_order(array, counts)
     assert order.tolist() == sorted(range(len(tokens)), key=lambda i: (-counts[i], tokens[i]))
 
 

@@ -21,6 +21,7 @@ from nlprnn.data.columns import IdColumn
 from nlprnn.data.dataset import Dataset
 from nlprnn.data.field import Field
 from nlprnn.data.legacy import batch as legacy_batch
+from nlprnn.data.sorting import stable_argsort
 from nlprnn.errors import ConfigError
 
 ROWS = "__rows__"
@@ -118,9 +119,9 @@ class BucketSampler(Sampler[list[int]]):
                 1, self.max_tokens // max(1, int(self.lengths.mean()) if n else 1))
             for start in range(0, n, pool):
                 chunk = order[start:start + pool]
-                pools.append(self._cut(chunk[np.argsort(self.lengths[chunk], kind="stable")]))
+                pools.append(self._cut(chunk[stable_argsort(self.lengths[chunk])]))
         elif self.bucket:
-            pools.append(self._cut(order[np.argsort(self.lengths, kind="stable")]))
+            pools.append(self._cut(order[stable_argsort(self.lengths)]))
         else:
             pools.append(self._cut(order))
         if self.bucket:  # longest first within a batch, as pack_padded_sequence(enforce_sorted=True) wants
@@ -183,7 +184,8 @@ def _longest_first(batches: list[np.ndarray], lengths: np.ndarray) -> list[np.nd
     rows = np.concatenate(batches)
     owner = np.repeat(np.arange(len(batches)), [len(b) for b in batches])
     ordered = rows[np.lexsort((-lengths[rows], owner))]
-    return np.split(ordered, np.cumsum([len(b) for b in batches])[:-1])
+    ends = np.cumsum([len(b) for b in batches]).tolist()
+    return [ordered[end - len(b):end] for end, b in zip(ends, batches)]
 
 
 class Batch:

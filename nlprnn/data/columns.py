@@ -86,24 +86,28 @@ def string_bytes(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
 def _encode_in_parts(strings: pa.StringArray, parts: int) -> tuple[pa.Array, np.ndarray]:
     """Dictionary-encode in ``parts`` threads: each string goes to the part its last byte and length
     choose, so one value never lands in two parts and the parts' dictionaries simply concatenate.
-    (Encoding halves and merging their dictionaries cost as much as encoding once.) The dictionary
-    is then in no particular order; nothing that reads it relies on first-seen order."""
+    (Encoding halves and merging their dictionaries cost as much as encoding once.) Each thread also
+    gathers its part's strings. The dictionary is then in no particular order; nothing that reads it
+    relies on first-seen order."""
     import pyarrow.compute as pc
 
     ends, chars = string_bytes(strings)
     lengths = np.diff(ends)
-    last = np.zeros(len(strings), dtype=np.int64)
-    nonempty = lengths > 0
-    last[nonempty] = chars[ends[1:][nonempty] - 1]
+    last = chars[ends[1:] - 1] if len(chars) else np.zeros(len(strings), dtype=np.uint8)
+    last[lengths == 0] = 0  # an empty string's "last byte" above is its neighbour's
     part = (last + lengths) % parts
-    masks = [part == p for p in range(parts)]
-    encoded = map_threads(lambda mask: pc.dictionary_encode(strings.filter(pa.array(mask))), masks)
+
+    def encode_part(number: int) -> tuple[np.ndarray, pa.DictionaryArray]:
+        rows = np.flatnonzero(part == number)
+        return rows, pc.dictionary_encode(strings.take(pa.array(rows)))
+
+    encoded = map_threads(encode_part, range(parts))
     indices = np.empty(len(strings), dtype=np.int64)
     base = 0
-    for mask, piece in zip(masks, encoded):
-        indices[mask] = piece.indices.to_numpy(zero_copy_only=False) + base
+    for rows, piece in encoded:
+        indices[rows] = piece.indices.to_numpy(zero_copy_only=False) + base
         base += len(piece.dictionary)
-    return pa.concat_arrays([piece.dictionary for piece in encoded]), indices
+    return pa.concat_arrays([piece.dictionary for _, piece in encoded]), indices
 
 
 def list_offsets(array: pa.ListArray | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:

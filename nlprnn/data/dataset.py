@@ -113,7 +113,7 @@ class Dataset:
                                     f"no column {column!r}; the file's header names {names}.",
                                     "name the columns in the file's first line" if not commas else "",
                                     remedies=("csv_file",) if commas else (), code="missing_column")
-                raw = read.table.column(column).combine_chunks()
+                raw = read.table.column(column)  # chunked as read: one piece per thread
                 values, report = field.preprocess_column(raw, progress=progress)
                 if report is not None:
                     reports[name] = report

@@ -203,11 +203,12 @@ class Field:
     def preprocess_column(
         self, column: pa.Array | pa.ChunkedArray, progress: bool = False
     ) -> tuple[pa.Array, TokenizeReport | None]:
-        """Process a whole column: strings in; token lists (sequential) or strings out."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
+        """Process a whole column: strings in; token lists (sequential) or strings out. A chunked column
+        (a reader's pieces) goes to the tokenizer as it is: a vectorized one splits each piece in a thread."""
         report = None
         if not self.sequential:
+            if isinstance(column, pa.ChunkedArray):
+                column = column.combine_chunks()
             if pa.types.is_list(column.type):
                 raise ConfigError("a non-sequential field was given a token-list column")
             out = pc.utf8_lower(column) if self.lower else column

@@ -56,8 +56,11 @@ def pad_batches(values: np.ndarray, offsets: np.ndarray, batches: Sequence[np.nd
     row_base = np.repeat(first_cell - first_row * widths, sizes) + np.arange(len(rows)) * row_width
     lead = row_base + (row_width - total if pad_first else 0)  # where a row's init (or first token) goes
     out = np.full(int(cells.sum()), pad, dtype=values.dtype)
-    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    out[np.repeat(lead + n_init, lengths) + within] = values[np.repeat(starts, lengths) + within]
+    # token k of the run, the j-th of its row: from starts[row] + j to lead[row] + n_init + j, where
+    # j = k - (the row's first k), so both are a per-row constant repeated plus k
+    token = np.arange(int(lengths.sum()))
+    before = np.cumsum(lengths) - lengths  # tokens of the run before each row
+    out[np.repeat(lead + n_init - before, lengths) + token] = values[np.repeat(starts - before, lengths) + token]
     if init is not None:
         out[lead] = init
     if eos is not None:

@@ -238,6 +238,42 @@ def iter_tsv_chunks(path: str | Path, chunk_rows: int = 50_000, skip_header: boo
         yield chunk()
 
 
+#: more quotes than this before a cut, and a quoted file is read in one piece (they are followed in Python)
+MAX_QUOTES_FOLLOWED = 100_000
+
+
+def row_starts(data: bytes, parts: int, begin: int, delimiter: str, quoted: bool) -> list[int]:
+    """Where each of ``parts`` pieces of ``data`` starts (the first at 0): each piece after the first at
+    the start of a row near its share of the bytes, after a line end that, under CSV quoting (``quoted``),
+    lies outside quoted values. The quotes from ``begin`` (a row's start) are followed as Arrow's parser
+    follows them: a quote opens a value only where a field starts, a doubled quote inside one is a
+    quote, and a single one closes it. A quoted file with very many quotes stays one piece."""
+    starts = [0]
+    position, inside, followed = begin, False, 0
+    separators = (ord(delimiter), ord("\n"))
+    for part in range(1, parts):
+        line_end = data.find(b"\n", max(len(data) * part // parts, position))
+        while quoted and line_end >= 0:
+            while (quote := data.find(b'"', position, line_end)) >= 0:  # the quotes before this line end
+                followed += 1
+                if followed > MAX_QUOTES_FOLLOWED:
+                    return [0]
+                if inside and data[quote + 1] == ord('"'):  # a doubled quote (never past the line end)
+                    position = quote + 2
+                    continue
+                inside = not inside and (quote == 0 or data[quote - 1] in separators)
+                position = quote + 1
+            position = line_end + 1
+            if not inside:
+                break
+            line_end = data.find(b"\n", position)  # that line end was inside a value: try the next
+        if line_end < 0:
+            break
+        starts.append(line_end + 1)
+        position = line_end + 1
+    return starts
+
+
 def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[str] | None = None,
                   delimiter: str = "\t", quoted: bool = False) -> ReadResult | None:
     """Arrow's multithreaded reader for a clean literal TSV; None when the file needs the careful path.
@@ -271,17 +307,13 @@ def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[
     # them. Looking for either before reading cost more than the read itself.
     # Arrow's own reader threads (use_threads=True) made a process that had also run torch abort at
     # exit now and then ("terminate called without an active exception", 3 of 12 predict runs); the
-    # file is cut at line ends into one piece per core instead, each read by one of our threads (a
-    # quoted file is one piece: a line end may lie inside a value)
-    parts = 1 if quoted else thread_parts(len(data) // 100)  # ~100 bytes a line
-    cuts = [0]
-    for i in range(1, parts):
-        end = data.find(b"\n", max(len(data) * i // parts, cuts[-1]))
-        cuts.append(len(data) if end < 0 else end + 1)
-    pieces = [(start, end) for start, end in zip(cuts, cuts[1:] + [len(data)]) if start < end]
+    # file is cut at row starts into one piece per core instead, each read by one of our threads
+    starts = row_starts(data, thread_parts(len(data) // 100), first_end + 1 if skip_header else 0,  # ~100 bytes a line
+                        delimiter, quoted)
+    pieces = [(start, end) for start, end in zip(starts, starts[1:] + [len(data)]) if start < end]
 
-    def read(piece: tuple[int, int]) -> pa.Table:
-        return pacsv.read_csv(
+    def read(piece: tuple[int, int]) -> tuple[pa.Table, int]:
+        table = pacsv.read_csv(
             pa.BufferReader(memoryview(data)[piece[0]:piece[1]]),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if skip_header and piece[0] == 0 else 0,
                                            use_threads=False),
@@ -289,13 +321,16 @@ def read_tsv_fast(path: str | Path, skip_header: bool = True, columns: Sequence[
                                              escape_char=False, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
         )
+        line_ends = np.count_nonzero(np.frombuffer(data, np.uint8, piece[1] - piece[0], piece[0]) == ord("\n"))
+        return table, int(line_ends)
 
     try:
-        table = pa.concat_tables(map_threads(read, pieces))
+        read_pieces = map_threads(read, pieces)
     except pa.ArrowInvalid:  # e.g. invalid UTF-8: the careful path says where
         return None
+    table = pa.concat_tables([piece for piece, _ in read_pieces])
     start = 2 if skip_header else 1
-    lines_read = data.count(b"\n") + (not data.endswith(b"\n")) - (start - 1)
+    lines_read = sum(count for _, count in read_pieces) + (not data.endswith(b"\n")) - (start - 1)
     inside = np.zeros(table.num_rows, dtype=np.int64)  # line ends inside each row's quoted values
     if quoted and table.num_rows != lines_read:  # a row a line: no value holds a line end (none to count)
         for column in table.columns:

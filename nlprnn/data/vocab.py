@@ -21,9 +21,10 @@ import pyarrow.compute as pc
 import torch
 
 from nlprnn.data.columns import string_bytes
+from nlprnn.data.sorting import stable_argsort
 from nlprnn.data.vectors import Vectors, pretrained_aliases
 from nlprnn.errors import ConfigError, DataError, UnknownTokenError, VocabError
-from nlprnn.parallel import map_threads, thread_parts
+from nlprnn.parallel import map_threads, thread_parts, thread_spans
 
 FORMAT_VERSION = 1
 UNK = "<unk>"
@@ -33,27 +34,77 @@ _UNK_IF_LISTED = object()  # Vocab(unk_token=...) not given: "<unk>" when the sp
 def frequency_order(tokens: pa.Array, counts: np.ndarray) -> np.ndarray:
     """Positions of ``tokens`` by descending count, ties in code-point (UTF-8 byte) order.
 
-    A large vocabulary is cut into ranges of tokens by their first four bytes, each range sorted in
-    its own thread; a stable sort by count then puts them together, ties staying in range order.
+    A large vocabulary is cut into ranges of that order (by count, then the first two bytes), each
+    sorted in its own thread by integer keys (see ``_sort_range``); the ranges, one after another,
+    are the whole order.
     """
-    table = pa.table({"count": counts, "token": tokens})
-    keys = [("count", "descending"), ("token", "ascending")]
     parts = thread_parts(len(tokens))
-    if parts < 2 or not pa.types.is_string(tokens.type) or tokens.null_count:
-        return pc.sort_indices(table, sort_keys=keys).to_numpy()
+    if (parts < 2 or not pa.types.is_string(tokens.type) or tokens.null_count or counts.min() < 0
+            or counts.max() >= 1 << 46):
+        return pc.sort_indices(pa.table({"count": counts, "token": tokens}), sort_keys=_ORDER).to_numpy()
     ends, chars = string_bytes(tokens)
-    chars = np.concatenate([chars, np.zeros(4, dtype=np.uint8)])
-    width = np.arange(4)
-    prefix = chars[ends[:-1, None] + width]
-    prefix[width[None, :] >= np.diff(ends)[:, None]] = 0  # shorter tokens: zeros sort first, as in memcmp
-    key = prefix.view(">u4").ravel()
-    cuts = np.partition(key, [len(key) * i // parts for i in range(1, parts)])[[len(key) * i // parts
-                                                                                for i in range(1, parts)]]
-    ranges = [np.flatnonzero(part) for part in np.searchsorted(cuts, key, side="right")[None, :]
-              == np.arange(parts)[:, None]]
-    ordered = map_threads(lambda rows: rows[pc.sort_indices(table.take(rows), sort_keys=keys).to_numpy()], ranges)
-    together = np.concatenate(ordered)
-    return together[np.argsort(-counts[together], kind="stable")]
+    strings = _Strings(np.concatenate([chars, np.zeros(16, dtype=np.uint8)]), ends[:-1], np.diff(ends))
+    rank = int(counts.max()) - counts  # ascending rank: descending count
+    first = strings.word(np.arange(len(tokens)), 0)
+    coarse = (rank << 16) | ((first.view(np.uint64) ^ _SIGN) >> np.uint64(48)).astype(np.int64)
+    at = [len(coarse) * i // parts for i in range(1, parts)]
+    piece = np.searchsorted(np.partition(coarse, at)[at], coarse, side="right")
+    ranges = [np.flatnonzero(piece == number) for number in range(parts)]
+    return np.concatenate(map_threads(lambda rows: _sort_range(rows, tokens, counts, rank, first, strings), ranges))
+
+
+_ORDER = [("count", "descending"), ("token", "ascending")]
+_SIGN = np.uint64(1 << 63)
+#: ``_KEEP[n]`` keeps the first ``n`` bytes of a big-endian 8-byte word and zeroes the rest
+_KEEP = np.array([((1 << 64) - 1) ^ ((1 << (64 - 8 * n)) - 1) for n in range(9)], dtype=np.uint64)
+
+
+class _Strings:
+    """UTF-8 strings as bytes (``chars``, 16 zero bytes after the last), and each one's start and length."""
+
+    def __init__(self, chars: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        self.chars, self.starts, self.lengths = chars, starts, lengths
+
+    def word(self, rows: np.ndarray, number: int) -> np.ndarray:
+        """Bytes ``8 * number`` to ``8 * number + 8`` of each string of ``rows`` as an int64 that orders as
+        the bytes do (memcmp); bytes past a string's end count as zeros, which sort first."""
+        words = np.ndarray((len(self.chars) - 7,), dtype=">u8", buffer=self.chars, strides=(1,))
+        values = words[self.starts[rows] + 8 * number].astype(np.uint64)
+        values &= _KEEP[np.clip(self.lengths[rows] - 8 * number, 0, 8)]
+        return (values ^ _SIGN).view(np.int64)
+
+
+def _sort_range(rows: np.ndarray, tokens: pa.Array, counts: np.ndarray, rank: np.ndarray, first: np.ndarray,
+                strings: _Strings) -> np.ndarray:
+    """``rows`` in the vocabulary's order: a least-significant-first radix pass over three integer keys
+    (the strings' second 8 bytes, their first 8, the count's rank), then Arrow's string sort for the few
+    that tie on all three (the same count and first 16 bytes)."""
+    second = strings.word(rows, 1)
+    first, rank = first[rows], rank[rows]
+    order = np.argsort(second)
+    order = order[stable_argsort(first[order])]
+    order = order[stable_argsort(rank[order])]
+    rank, first, second = rank[order], first[order], second[order]
+    same = (rank[1:] == rank[:-1]) & (first[1:] == first[:-1]) & (second[1:] == second[:-1])
+    if same.any():
+        slots = np.flatnonzero(np.concatenate([same, [False]]) | np.concatenate([[False], same]))
+        tied = rows[order[slots]]
+        table = pa.table({"count": counts[tied], "token": tokens.take(pa.array(tied))})
+        # the tied ones keep the slots they hold: sorted among themselves, they are in order there too
+        order[slots] = order[slots][pc.sort_indices(table, sort_keys=_ORDER).to_numpy()]
+    return rows[order]
+
+
+def _find(tokens: pa.Array, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Where any of ``values`` (a few strings, the specials) occur in ``tokens``: their positions and which
+    value each is. Only the tokens as long as one of them are looked up."""
+    if not len(values) or not len(tokens):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = pc.binary_length(tokens).to_numpy(zero_copy_only=False)
+    candidates = np.flatnonzero(np.isin(lengths, pc.binary_length(values).to_numpy(zero_copy_only=False)))
+    found = pc.index_in(tokens.take(pa.array(candidates)), value_set=values)
+    hit = ~found.is_null().to_numpy(zero_copy_only=False)
+    return candidates[hit], found.filter(pa.array(hit)).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class _StoI(dict):
@@ -84,6 +135,7 @@ class Vocab:
     """
 
     _freqs: Counter[str] | None
+    _pending: tuple[pa.Array, np.ndarray, pa.Array, bool] | None = None
 
     def __init__(
         self,
@@ -142,53 +194,72 @@ class Vocab:
         specials = list(dict.fromkeys(specials))
         if unk_token is not None and unk_token not in specials:
             specials.insert(0, unk_token)
+        special_array = pa.array(specials, type=pa.string())
         keep = counts >= min_freq
-        if specials and len(tokens):
-            keep &= ~pc.is_in(tokens, value_set=pa.array(specials, type=pa.string())).to_numpy(zero_copy_only=False)
+        special_rows, special_at = _find(tokens, special_array)
+        keep[special_rows] = False  # a special counted in the data stays where the specials put it
         everything = bool(keep.all())
-        kept_tokens = tokens if everything else tokens.filter(pa.array(keep))
-        kept_counts = counts if everything else counts[keep]
+        kept_rows = None if everything else np.flatnonzero(keep)
+        kept_tokens = tokens if kept_rows is None else tokens.take(pa.array(kept_rows))
+        kept_counts = counts if kept_rows is None else counts[kept_rows]
         order = frequency_order(kept_tokens, kept_counts)
         if max_size is not None:
             order = order[:max_size]
         first = 0 if specials_first else len(order)  # the id of the first special
-        words = kept_tokens.take(pa.array(order)).cast(pa.string())
-        special_array = pa.array(specials, type=pa.string())
         self.specials = specials
         self.unk_token = unk_token
         self.vectors: torch.Tensor | None = None
         self._special_ids = {token: first + i for i, token in enumerate(specials)}
         self.unk_index: int | None = self._special_ids[unk_token] if unk_token is not None else None
-        self._itos: list[str] | None = None
-        self._arrow: pa.Array | None = pa.concat_arrays([special_array, words] if specials_first
-                                                        else [words, special_array])
-        zeros = np.zeros(len(specials), dtype=np.int64)
-        self.counts = np.concatenate([zeros, kept_counts[order]] if specials_first else [kept_counts[order], zeros])
-        self._stoi: _StoI | None = None
-        self._freqs = None
-        self._counted: tuple[pa.Array, np.ndarray] | None = (tokens, counts)
         # the id of every entry of ``tokens``, kept so that numericalizing the column the vocab was
         # built from needs no second lookup (see index_array)
         word_start = len(specials) if specials_first else 0
         source_ids = np.full(len(tokens), self.unk_index if self.unk_index is not None else -1, dtype=np.int64)
-        source_ids[np.flatnonzero(keep)[order]] = np.arange(word_start, word_start + len(order))
-        if specials and len(tokens):
-            found = pc.index_in(tokens, value_set=special_array)
-            for position in np.flatnonzero(~found.is_null().to_numpy(zero_copy_only=False)):
-                source_ids[position] = first + found[int(position)].as_py()
+
+        def gather(span: tuple[int, int]) -> np.ndarray:
+            """The counts of ``order[start:stop]``, and their ids written into ``source_ids``."""
+            piece = order[span[0]:span[1]]
+            source_ids[piece if kept_rows is None else kept_rows[piece]] = np.arange(word_start + span[0],
+                                                                                       word_start + span[1])
+            return kept_counts[piece]
+
+        word_counts = map_threads(gather, thread_spans(len(order)))
+        source_ids[special_rows] = first + special_at
+        self._itos: list[str] | None = None
+        self._arrow: pa.Array | None = None
+        self._pending = (kept_tokens, order, special_array, specials_first)  # the tokens, put in order on first use
+        zeros = np.zeros(len(specials), dtype=np.int64)
+        self.counts = np.concatenate([zeros, *word_counts] if specials_first else [*word_counts, zeros])
+        self._stoi: _StoI | None = None
+        self._freqs = None
+        self._counted: tuple[pa.Array, np.ndarray] | None = (tokens, counts)
         self._source: tuple[pa.Array, np.ndarray] | None = (tokens, source_ids)
+
+    def _tokens(self) -> pa.Array:
+        """id -> token as an Arrow string array: the built vocab's tokens gathered in id order on first
+        use (numericalizing the data it was built from needs none of them), or made from ``itos``."""
+        if self._arrow is None and self._pending is not None:
+            tokens, order, special_array, specials_first = self._pending
+            words = pa.concat_arrays(map_threads(lambda span: tokens.take(pa.array(order[span[0]:span[1]])),
+                                                 thread_spans(len(order)))).cast(pa.string())
+            self._arrow = pa.concat_arrays([special_array, words] if specials_first else [words, special_array])
+            self._pending = None
+        if self._arrow is None:
+            self._arrow = pa.array(self.itos, type=pa.string())
+        return self._arrow
 
     @property
     def itos(self) -> list[str]:
         """id -> token (a list, built on first use from the Arrow array)."""
         if self._itos is None:
-            self._itos = self._arrow.to_pylist() if self._arrow is not None else []
+            self._itos = self._tokens().to_pylist() if self._pending is not None or self._arrow is not None else []
         return self._itos
 
     @itos.setter
     def itos(self, tokens: list[str]) -> None:
         self._itos = list(tokens)
         self._arrow = None
+        self._pending = None
         self._stoi = None
         self._source = None
         self._special_ids = {t: i for i, t in enumerate(self._itos) if t in set(self.specials)}
@@ -231,6 +302,8 @@ class Vocab:
         self._counted = None
 
     def __len__(self) -> int:
+        if self._itos is None and self._pending is not None:
+            return len(self._pending[1]) + len(self._pending[2])
         if self._itos is None and self._arrow is not None:
             return len(self._arrow)
         return len(self.itos)
@@ -259,9 +332,7 @@ class Vocab:
         if self._source is not None and tokens is self._source[0]:
             ids = self._source[1]
             return ids, ids < 0
-        if self._arrow is None:
-            self._arrow = pa.array(self.itos, type=pa.string())
-        found = pc.index_in(tokens, value_set=self._arrow)
+        found = pc.index_in(tokens, value_set=self._tokens())
         unknown = found.is_null().to_numpy(zero_copy_only=False)
         fill = self.unk_index if self.unk_index is not None else 0
         ids = pc.fill_null(found, fill).to_numpy(zero_copy_only=False).astype(np.int64)
