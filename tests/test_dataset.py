@@ -1,5 +1,6 @@
 """Datasets: torchtext-style construction, bad rows, splits, Arrow save/load, language modeling."""
 
+import pyarrow as pa
 import pytest
 import torch
 
@@ -49,6 +50,19 @@ def test_empty_text_is_an_error_or_skipped_and_counted(write):
     data = TabularDataset(path, "tsv", [("text", fields()[0]), ("label", LabelField())], skip_header=True,
                           on_error="skip")
     assert len(data) == 2 and [p.line for p in data.skipped] == [3]
+
+
+def test_skipped_rows_leave_the_columns_as_a_filter_would(write):
+    # empty texts (no tokens: their tokens stay in place) and a row too long (it has tokens: filtered)
+    path = write("a.tsv", "text\tlabel\n좋다 정말\t1\n \t0\n싫다\t0\n하나 둘 셋 넷\t1\n\t1\n별로\t0\n")
+    for text in (Field(tokenize="whitespace"), Field(tokenize="whitespace", max_length=3)):
+        data = TabularDataset(path, "tsv", [("text", text), ("label", LabelField())], skip_header=True,
+                              on_error="skip")
+        kept = [1, 3, 6] if text.max_length else [1, 3, 4, 6]  # rows after the header, from 1
+        every = ["좋다 정말", " ", "싫다", "하나 둘 셋 넷", "", "별로"]
+        assert [ex.text for ex in data] == [every[i - 1].split() for i in kept]
+        assert data.table.column("text").type == pa.list_(pa.string())
+        assert data.lines.tolist() == [i + 1 for i in kept]
 
 
 def test_label_unseen_in_training_names_the_test_file_line(write):

@@ -38,6 +38,26 @@ FieldTarget = tuple[str, Field] | tuple[tuple[str, Field], ...] | None
 FieldSpec = Sequence[FieldTarget] | Mapping[str, FieldTarget]
 
 
+def _drop_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """``table`` without ``rows``. A token-list column whose dropped rows hold no tokens (empty texts,
+    the usual reason) keeps its tokens where they are and only loses those rows' offsets; other columns
+    are filtered (a copy)."""
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[rows] = False
+    mask = pa.array(keep)
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_list(column.type) and not column.null_count:
+            flat, offsets = list_offsets(column)
+            if (offsets[rows + 1] == offsets[rows]).all() and offsets[-1] < 2**31:
+                kept = np.append(offsets[:-1][keep], offsets[-1]).astype(np.int32)
+                columns[name] = pa.ListArray.from_arrays(pa.array(kept), flat)
+                continue
+        columns[name] = column.filter(mask)
+    return pa.table(columns)
+
+
 class Dataset:
     """Rows of processed fields. ``dataset.fields`` maps names to fields; ``len``, indexing and
     iteration give Examples; ``split`` makes seeded (optionally stratified) splits.
@@ -138,9 +158,7 @@ class Dataset:
                                 remedies=issue.remedies, code=issue.code)
             skipped += [RowProblem(read.path, int(read.lines[r]), f"{problems[r][0]}: {problems[r][1].problem}")
                         for r in rows]
-            keep = np.ones(table.num_rows, dtype=bool)
-            keep[rows] = False
-            table = table.filter(pa.array(keep))
+            table = _drop_rows(table, np.asarray(rows, dtype=np.int64))
             skipped.sort(key=lambda p: p.line)
         return cls(table, chosen, path=read.path, skipped=skipped, reports=reports,
                    token_lines=read.token_lines)
