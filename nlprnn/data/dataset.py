@@ -52,7 +52,7 @@ def _drop_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
             flat, offsets = list_offsets(column)
             if (offsets[rows + 1] == offsets[rows]).all() and offsets[-1] < 2**31:
                 kept = np.append(offsets[:-1][keep], offsets[-1]).astype(np.int32)
-                columns[name] = pa.ListArray.from_arrays(pa.array(kept), flat)
+                columns[name] = pa.ListArray.from_arrays(pa.array(kept), flat, type=column.type)
                 continue
         columns[name] = column.filter(mask)
     return pa.table(columns)

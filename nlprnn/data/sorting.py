@@ -16,10 +16,3 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
         return np.argsort(keys.astype(np.uint16), kind="stable")
     return torch.sort(torch.from_numpy(np.ascontiguousarray(keys, dtype=np.int64)), stable=True).indices.numpy()
 
-
-def lexsort_stable(*keys: np.ndarray) -> np.ndarray:
-    """``np.lexsort(keys)`` (the last key the primary one), one stable radix pass per key."""
-    order = stable_argsort(keys[0])
-    for key in keys[1:]:
-        order = order[stable_argsort(key[order])]
-    return order
